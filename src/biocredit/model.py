@@ -1,0 +1,196 @@
+"""The leaky rate RNN shared by both studies.
+
+Shapes, once for the whole library: inputs ``x`` are ``(batch, time, n_in)``, rates ``h`` are
+``(batch, time, n_hidden)``, outputs ``y`` are ``(batch, time, n_out)``. Weight matrices act on column vectors
+(``W_rec`` is ``(post, pre)``), as in the equations below.
+
+Dynamics (Euler step dt = 1 in units of the task's time step, ``alpha = 1 / tau``)::
+
+    a_t = a_{t-1} + alpha * (-a_{t-1} + W_rec h_{t-1} + W_in x_t + b)        t = 0 .. T-1
+    h_t = f(a_t)
+    y_t = W_out h_t + b_out
+    a_{-1} = a0 (learned),  h_{-1} = f(a0)
+
+With ``tau = 1`` this is the leak-free RNN ``h_t = f(W_rec h_{t-1} + W_in x_t + b)`` used for sequential MNIST.
+
+Initialisation (Liu, Yang & Cueva 2025 code): ``W_in ~ N(0, 1/n_in)``, ``W_rec = g0 * 1.5 * N(0, 1/N)``
+("Sussillo init", spectral radius about 1.5 g0), ``W_out ~ U(-1/sqrt(N), 1/sqrt(N))`` (PyTorch's Linear default),
+``b = b_out = a0 = 0``.
+
+How credit flows backwards is not the model's business: a :class:`~biocredit.rules.LearningRule` decides what
+the recurrent drive sees of ``h_{t-1}`` (all of it for BPTT, a detached copy for e-prop, …) and how the readout
+sends errors back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+__all__ = ["ModelConfig", "RateRNN", "ACTIVATIONS", "retanh", "recurrence"]
+
+
+def retanh(x: torch.Tensor) -> torch.Tensor:
+    """Rectified tanh, ``max(tanh(x), 0)``: bounded, non-negative rates."""
+    return torch.relu(torch.tanh(x))
+
+
+def _retanh_grad(a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return (1 - h * h) * (a > 0)
+
+
+def _tanh_grad(a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return 1 - h * h
+
+
+def _relu_grad(a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    return (a > 0).to(a.dtype)
+
+
+ACTIVATIONS = {"retanh": retanh, "tanh": torch.tanh, "relu": torch.relu}
+# f'(a) written with the already computed h = f(a)
+ACTIVATION_GRADS = {"retanh": _retanh_grad, "tanh": _tanh_grad, "relu": _relu_grad}
+
+
+class _FusedRecurrence(torch.autograd.Function):
+    """The recurrence ``a_t = (1-α) a_{t-1} + α (W_rec h_{t-1} + drive_t)`` with a hand-written backward.
+
+    Forward runs without building a graph; backward runs the adjoint recursion once, step by step, and forms the
+    weight gradient as one matrix product over all (trial, step) pairs. ``cut[t]`` removes the path from
+    ``h_{t-1}`` through ``W_rec`` (what a learning rule detaches). Equal to autograd through
+    :func:`recurrence` with ``fused=False`` (tested), but several times faster; not twice differentiable.
+    """
+
+    @staticmethod
+    def forward(ctx, drive, a0, w_rec, alpha, activation, cut):
+        f = ACTIVATIONS[activation]
+        batch, n_steps, n = drive.shape
+        a_all = torch.empty_like(drive)
+        h_all = torch.empty_like(drive)
+        a = a0.expand(batch, n)
+        h = f(a)
+        w_rec_t = w_rec.t()
+        for t in range(n_steps):
+            a = torch.addmm(drive[:, t], h, w_rec_t, beta=alpha, alpha=alpha).add_(a, alpha=1 - alpha)
+            h = f(a)
+            a_all[:, t] = a
+            h_all[:, t] = h
+        ctx.save_for_backward(a0, w_rec, a_all, h_all)
+        ctx.alpha, ctx.activation, ctx.cut = alpha, activation, cut
+        return h_all
+
+    @staticmethod
+    def backward(ctx, grad_h):
+        a0, w_rec, a_all, h_all = ctx.saved_tensors
+        alpha, cut = ctx.alpha, ctx.cut
+        fprime = ACTIVATION_GRADS[ctx.activation]
+        batch, n_steps, n = h_all.shape
+        grad_a_all = torch.empty_like(h_all)
+        carry_a = grad_h.new_zeros(batch, n)  # dL/da_t arriving from a_{t+1} through the leak
+        carry_h = grad_h.new_zeros(batch, n)  # dL/dh_t arriving from a_{t+1} through W_rec
+        gain = fprime(a_all, h_all)
+        for t in range(n_steps - 1, -1, -1):
+            grad_a = torch.addcmul(carry_a, grad_h[:, t] + carry_h, gain[:, t])
+            grad_a_all[:, t] = grad_a
+            carry_a = grad_a * (1 - alpha)
+            if cut[t]:
+                carry_h = torch.zeros_like(carry_h)
+            else:
+                carry_h = (grad_a @ w_rec).mul_(alpha)
+        h0 = ACTIVATIONS[ctx.activation](a0).expand(batch, n)
+        h_prev = torch.cat([h0.unsqueeze(1), h_all[:, :-1]], dim=1)
+        grad_w_rec = alpha * grad_a_all.reshape(-1, n).t() @ h_prev.reshape(-1, n)
+        grad_a0 = (carry_a + carry_h * fprime(a0, h0[:1]).expand(batch, n)).sum(0)
+        return alpha * grad_a_all, grad_a0, grad_w_rec, None, None, None
+
+
+def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True):
+    """Rates ``h`` (batch, time, N) of the leaky recurrence driven by ``drive`` (batch, time, N).
+
+    ``cut`` is a sequence of bools, one per step: where true, ``h_{t-1}`` enters the recurrent drive detached.
+    ``fused=True`` uses the fast hand-written backward; ``fused=False`` the plain autograd loop (reference;
+    supports double backward, needed for Hessian-vector products).
+    """
+    if fused:
+        return _FusedRecurrence.apply(drive, a0, w_rec, alpha, activation, tuple(bool(c) for c in cut))
+    f = ACTIVATIONS[activation]
+    batch, n_steps, n = drive.shape
+    a = a0.expand(batch, n)
+    h = f(a)
+    w_rec_t = w_rec.t()
+    rates = []
+    for t in range(n_steps):
+        h_seen = h.detach() if cut[t] else h
+        a = (1 - alpha) * a + alpha * (h_seen @ w_rec_t + drive[:, t])
+        h = f(a)
+        rates.append(h)
+    return torch.stack(rates, dim=1)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a :class:`RateRNN` (one row of the config's ``archs`` table)."""
+
+    n_in: int
+    n_hidden: int
+    n_out: int
+    tau: float = 10.0
+    activation: str = "retanh"
+    gain: float = 1.0
+    learn_init_state: bool = True
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}; choose one of {sorted(ACTIVATIONS)}")
+        if self.tau < 1:
+            raise ValueError(f"tau must be >= 1 time step, got {self.tau}")
+        for name in ("n_in", "n_hidden", "n_out"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RateRNN(nn.Module):
+    """Leaky rate RNN; see the module docstring for the equations."""
+
+    def __init__(self, config: ModelConfig, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.config = config
+        n, n_in, n_out = config.n_hidden, config.n_in, config.n_out
+        self.alpha = 1.0 / config.tau
+        self.f = ACTIVATIONS[config.activation]
+        g = generator
+        self.w_in = nn.Parameter(torch.randn(n, n_in, generator=g) / math.sqrt(n_in))
+        self.w_rec = nn.Parameter(config.gain * 1.5 * torch.randn(n, n, generator=g) / math.sqrt(n))
+        self.b = nn.Parameter(torch.zeros(n))
+        bound = 1.0 / math.sqrt(n)
+        self.w_out = nn.Parameter((torch.rand(n_out, n, generator=g) * 2 - 1) * bound)
+        self.b_out = nn.Parameter(torch.zeros(n_out))
+        self.a0 = nn.Parameter(torch.zeros(n), requires_grad=config.learn_init_state)
+
+    def forward(self, x: torch.Tensor, rule=None, fused: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the network on ``x`` (batch, time, n_in); return ``(y, h)``.
+
+        ``rule`` (a :class:`~biocredit.rules.LearningRule`, default BPTT) shapes the backward pass only; the
+        forward values are the same for every rule. ``fused=False`` runs the reference autograd loop (twice
+        differentiable); the default fused path is faster and gives the same gradients.
+        """
+        from biocredit.rules import BPTT
+
+        rule = rule or BPTT()
+        n_steps = x.shape[1]
+        drive = torch.nn.functional.linear(x, self.w_in, self.b)  # (B, T, N): the input drive, all steps at once
+        cut = [rule.cuts_recurrence(t, n_steps) for t in range(n_steps)]
+        h = recurrence(drive, self.a0, self.w_rec, self.alpha, self.config.activation, cut, fused=fused)
+        y = rule.readout(h, self.w_out, self.b_out)
+        return y, h
+
+    @torch.no_grad()
+    def recurrent_eigenvalues(self) -> torch.Tensor:
+        """Complex eigenvalues of ``W_rec``."""
+        return torch.linalg.eigvals(self.w_rec.detach().double().cpu())

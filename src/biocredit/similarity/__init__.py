@@ -1,0 +1,20 @@
+"""Procrustes shape distance (Williams et al. 2021, "Generalized shape metrics on neural representations")
+between ``rate(unit, time, condition)`` arrays, and the baselines it is read against."""
+
+from .baselines import (
+    cross_condition_average,
+    cross_condition_baseline,
+    split_half_distances,
+    split_half_indices,
+)
+from .procrustes import as_samples, procrustes_distance, shape_distance
+
+__all__ = [
+    "as_samples",
+    "procrustes_distance",
+    "shape_distance",
+    "cross_condition_average",
+    "cross_condition_baseline",
+    "split_half_indices",
+    "split_half_distances",
+]

@@ -1,0 +1,256 @@
+"""Statistics for comparing learning rules: matched-accuracy interpolation, bootstrap CIs, permutation tests.
+
+Matched accuracy
+----------------
+Networks trained with different rules reach a given task accuracy after different amounts of training, so
+brain-likeness (e.g. the Procrustes shape distance of Williams et al. 2021, "Generalized shape metrics on
+neural representations") is compared at *matched accuracy*: for each accuracy level ``a`` on a common grid,
+the value a run had at the moment it **first** reached ``a`` (:func:`first_passage_interpolate`). Accuracy
+is not monotone during training, so "the checkpoint whose accuracy is closest to ``a``" or interpolating
+value against accuracy as if it were a function would be ill-defined; the first-passage definition is not.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "first_passage_interpolate",
+    "common_accuracy_grid",
+    "bootstrap_ci",
+    "mean_ci_over_runs",
+    "difference_of_means",
+]
+
+# Upper bound on elements of a temporary resampling array (keeps memory near 32 MiB of float64).
+_CHUNK_ELEMENTS = 1 << 22
+
+
+def first_passage_interpolate(accuracy: np.ndarray, value: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Value of a training run at the moment it first reaches each accuracy in ``grid`` ("matched accuracy").
+
+    ``accuracy`` and ``value`` are 1-D arrays over the run's checkpoints, in training order. Accuracy is in
+    general not monotone during training; for a grid accuracy ``a`` let ``k`` be the first checkpoint with
+    ``accuracy[k] >= a``. Then the result is
+
+    - ``value[k]`` if ``k`` is the first checkpoint (the run starts at or above ``a``);
+    - otherwise the linear interpolation between checkpoint ``k - 1`` (the last one below ``a``; every
+      earlier checkpoint is below ``a`` too) and ``k``:
+      ``value[k-1] + (a - acc[k-1]) / (acc[k] - acc[k-1]) * (value[k] - value[k-1])``;
+    - NaN if the run never reaches ``a`` (or ``a`` is NaN).
+
+    Checkpoints whose accuracy is NaN are dropped before anything else. Returns an array shaped like
+    ``grid``.
+    """
+    accuracy = np.asarray(accuracy, dtype=np.float64)
+    value = np.asarray(value, dtype=np.float64)
+    grid = np.asarray(grid, dtype=np.float64)
+    if accuracy.ndim != 1 or value.shape != accuracy.shape:
+        raise ValueError(
+            "accuracy and value must be 1-D arrays of equal length; "
+            f"got shapes {accuracy.shape}, {value.shape}"
+        )
+    keep = ~np.isnan(accuracy)
+    acc, val = accuracy[keep], value[keep]
+    flat_out = np.full(grid.size, np.nan)
+    if acc.size == 0:
+        return flat_out.reshape(grid.shape)
+    # First index with acc >= a is the first index where the running maximum reaches a.
+    running_max = np.maximum.accumulate(acc)
+    flat_grid = grid.ravel()
+    k = np.searchsorted(running_max, flat_grid, side="left")
+    reached = (k < acc.size) & ~np.isnan(flat_grid)
+    kr, ar = k[reached], flat_grid[reached]
+    at_start = kr == 0
+    flat_idx = np.flatnonzero(reached)
+    flat_out[flat_idx[at_start]] = val[0]
+    ki, ai = kr[~at_start], ar[~at_start]
+    lo_acc, hi_acc = acc[ki - 1], acc[ki]
+    w = (ai - lo_acc) / (hi_acc - lo_acc)  # hi_acc >= a > lo_acc, so the denominator is positive
+    flat_out[flat_idx[~at_start]] = val[ki - 1] + w * (val[ki] - val[ki - 1])
+    return flat_out.reshape(grid.shape)
+
+
+def common_accuracy_grid(
+    accuracies: Sequence[np.ndarray], n: int = 50, lo: float | None = None
+) -> np.ndarray:
+    """``n`` evenly spaced accuracies that every run in ``accuracies`` passes through.
+
+    The grid runs from ``lo`` to the smallest, over runs, of the maximum accuracy each run reached. The
+    default ``lo`` is the largest, over runs, of each run's first (non-NaN) checkpoint accuracy, so that no
+    run starts above the grid. If the range is empty (upper end not above ``lo``) an empty array is
+    returned. NaN accuracies are ignored; a run with none at all gives an empty grid.
+    """
+    if len(accuracies) == 0:
+        raise ValueError("accuracies must contain at least one run")
+    if n < 1:
+        raise ValueError(f"n must be positive; got {n}")
+    runs = [np.asarray(a, dtype=np.float64).ravel() for a in accuracies]
+    runs = [a[~np.isnan(a)] for a in runs]
+    if any(a.size == 0 for a in runs):
+        return np.empty(0)
+    start = max(float(a[0]) for a in runs) if lo is None else float(lo)
+    stop = min(float(a.max()) for a in runs)
+    if not stop > start:
+        return np.empty(0)
+    return np.linspace(start, stop, n)
+
+
+def _percentile_interval(boot: np.ndarray, level: float) -> tuple[float, float]:
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
+def _check_level(level: float) -> None:
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must lie in (0, 1); got {level}")
+
+
+def _bootstrap_means(x: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Means of ``n_boot`` resamples (with replacement) of the 1-D array ``x``, in bounded-memory chunks."""
+    n = x.size
+    chunk = max(1, _CHUNK_ELEMENTS // n)
+    out = np.empty(n_boot)
+    for start in range(0, n_boot, chunk):
+        stop = min(start + chunk, n_boot)
+        out[start:stop] = x[rng.integers(0, n, size=(stop - start, n))].mean(axis=1)
+    return out
+
+
+def bootstrap_ci(
+    samples: np.ndarray,
+    statistic: Callable[..., np.ndarray] = np.mean,
+    n_boot: int = 10000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile-bootstrap confidence interval for ``statistic`` of ``samples``.
+
+    Rows (axis 0) of ``samples`` are resampled with replacement ``n_boot`` times; rows containing NaN are
+    dropped first. ``statistic`` must accept an ``axis`` keyword (like ``np.mean``/``np.median``) and is
+    evaluated on all resamples at once with ``axis=1``, returning one number per resample. The interval is
+    the ``(1 - level)/2`` and ``(1 + level)/2`` quantiles of the bootstrap distribution. Fewer than 2
+    usable samples give ``(nan, nan)``.
+    """
+    _check_level(level)
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    if x.shape[0] < 2:
+        return (math.nan, math.nan)
+    x = x[~np.isnan(x).any(axis=tuple(range(1, x.ndim)))]
+    n = x.shape[0]
+    if n < 2:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _CHUNK_ELEMENTS // x[0].size // n)
+    boot = np.empty(n_boot)
+    for start in range(0, n_boot, chunk):
+        stop = min(start + chunk, n_boot)
+        resampled = x[rng.integers(0, n, size=(stop - start, n))]
+        stat = np.asarray(statistic(resampled, axis=1), dtype=np.float64)
+        if stat.shape != (stop - start,):
+            raise ValueError(
+                f"statistic must reduce each resample to one number; got output of shape {stat.shape}"
+            )
+        boot[start:stop] = stat
+    return _percentile_interval(boot, level)
+
+
+def mean_ci_over_runs(
+    curves: np.ndarray, level: float = 0.95, seed: int = 0, n_boot: int = 10000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over runs and a bootstrap CI of that mean, at every grid point.
+
+    ``curves`` has shape ``(n_runs, n_grid)`` (e.g. rows from :func:`first_passage_interpolate`). At each
+    grid point the runs that are not NaN are averaged and resampled (:func:`bootstrap_ci` of the mean).
+    Returns ``(mean, lo, hi)``, each of length ``n_grid``; the mean is NaN where no run has a value and the
+    bounds are NaN where fewer than 2 do.
+    """
+    curves = np.asarray(curves, dtype=np.float64)
+    if curves.ndim != 2:
+        raise ValueError(f"curves must have shape (n_runs, n_grid); got {curves.shape}")
+    n_grid = curves.shape[1]
+    mean = np.full(n_grid, np.nan)
+    lo = np.full(n_grid, np.nan)
+    hi = np.full(n_grid, np.nan)
+    for j in range(n_grid):
+        col = curves[:, j]
+        col = col[~np.isnan(col)]
+        if col.size:
+            mean[j] = col.mean()
+        lo[j], hi[j] = bootstrap_ci(col, n_boot=n_boot, level=level, seed=seed)
+    return mean, lo, hi
+
+
+def _permutation_p(a: np.ndarray, b: np.ndarray, n_perm: int, rng: np.random.Generator) -> float:
+    """Two-sided permutation p-value for ``|mean(a) - mean(b)|`` under exchangeability of the pooled values.
+
+    Exact (all ``C(n_a + n_b, n_a)`` relabellings, the observed one included) when that number is at most
+    ``n_perm``; otherwise Monte Carlo with ``n_perm`` random relabellings and the ``(1 + hits)/(1 + n_perm)``
+    estimate.
+    """
+    pooled = np.concatenate([a, b])
+    n_a, n_b = a.size, b.size
+    total = pooled.sum()
+    observed = abs(a.mean() - b.mean())
+    tol = 1e-10 * float(np.abs(pooled).max())  # ties in exact arithmetic must count as ties
+
+    def abs_diffs(sum_a: np.ndarray) -> np.ndarray:
+        return np.abs(sum_a / n_a - (total - sum_a) / n_b)
+
+    n_splits = math.comb(n_a + n_b, n_a)
+    if n_splits <= n_perm:
+        idx = np.array(list(itertools.combinations(range(n_a + n_b), n_a)), dtype=np.intp)
+        diffs = abs_diffs(pooled[idx].sum(axis=1))
+        return float(np.mean(diffs >= observed - tol))
+    hits = 0
+    chunk = max(1, _CHUNK_ELEMENTS // pooled.size)
+    for start in range(0, n_perm, chunk):
+        m = min(chunk, n_perm - start)
+        shuffled = rng.permuted(np.broadcast_to(pooled, (m, pooled.size)), axis=1)
+        hits += int(np.sum(abs_diffs(shuffled[:, :n_a].sum(axis=1)) >= observed - tol))
+    return (1.0 + hits) / (1.0 + n_perm)
+
+
+def difference_of_means(
+    a: np.ndarray,
+    b: np.ndarray,
+    seed: int = 0,
+    n_perm: int = 10000,
+    n_boot: int = 10000,
+    level: float = 0.95,
+) -> dict:
+    """Compare two independent groups of per-run scalars (e.g. BPTT seeds vs e-prop seeds).
+
+    The groups are not paired (runs of different rules share no seed structure). NaNs are dropped.
+    Returns a dict with
+
+    - ``"mean_diff"``: ``mean(a) - mean(b)``;
+    - ``"ci"``: percentile-bootstrap CI at ``level`` of the difference of means, each group resampled
+      independently (``(nan, nan)`` if a group has fewer than 2 values);
+    - ``"p"``: two-sided permutation-test p-value for ``|mean(a) - mean(b)|`` — exact enumeration of all
+      relabellings when there are at most ``n_perm`` of them, else Monte Carlo with ``n_perm`` draws;
+    - ``"n_a"``, ``"n_b"``: group sizes after dropping NaNs.
+    """
+    _check_level(level)
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.asarray(b, dtype=np.float64).ravel()
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    n_a, n_b = int(a.size), int(b.size)
+    if n_a == 0 or n_b == 0:
+        return {"mean_diff": math.nan, "ci": (math.nan, math.nan), "p": math.nan, "n_a": n_a, "n_b": n_b}
+    rng = np.random.default_rng(seed)
+    mean_diff = float(a.mean() - b.mean())
+    if n_a >= 2 and n_b >= 2:
+        boot = _bootstrap_means(a, n_boot, rng) - _bootstrap_means(b, n_boot, rng)
+        ci = _percentile_interval(boot, level)
+    else:
+        ci = (math.nan, math.nan)
+    p = _permutation_p(a, b, n_perm, rng)
+    return {"mean_diff": mean_diff, "ci": ci, "p": p, "n_a": n_a, "n_b": n_b}
