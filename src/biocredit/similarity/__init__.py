@@ -7,6 +7,7 @@ from .baselines import (
     split_half_distances,
     split_half_indices,
 )
+from .compare import checkpoint_distances, data_baselines
 from .procrustes import as_samples, procrustes_distance, shape_distance
 
 __all__ = [
@@ -17,4 +18,6 @@ __all__ = [
     "cross_condition_baseline",
     "split_half_indices",
     "split_half_distances",
+    "checkpoint_distances",
+    "data_baselines",
 ]

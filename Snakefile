@@ -1,0 +1,25 @@
+# biocredit: reproduction workflow for bio-plausible temporal credit assignment studies.
+# This file is the table of contents; helpers live in rules/common.smk, one stage per rules/*.smk file.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+report: "rules/report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/train.smk"
+include: "rules/activity.smk"
+include: "rules/similarity.smk"
+include: "rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        final_outputs(),

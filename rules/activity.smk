@@ -1,0 +1,22 @@
+# Checkpoints → hidden activity on the analysis trials, in the recordings' layout.
+
+
+rule activity:
+    input:
+        data=task_data,
+        checkpoints=rules.train.output.checkpoints,
+        lib=lib("activity.py", "model.py", "tasks/base.py", "tasks/reach.py", "pipeline.py"),
+    output:
+        "results/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}/activity.nc",
+    params:
+        task_cfg=task_params,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    log:
+        "results/logs/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/activity.py"

@@ -1,0 +1,102 @@
+# Helpers shared by every stage: config validation, the run grid, paths, and library inputs.
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from biocredit.data import remote_file
+
+validate(config, schema="schemas/config.schema.yaml")
+
+ROOT = Path(workflow.basedir)
+LIB = ROOT / "src" / "biocredit"
+STUDY_A = "similarity"
+ENV = "../envs/biocredit.yaml"
+
+
+wildcard_constraints:
+    study="similarity",
+    task="[a-z0-9_]+",
+    arch="[A-Za-z0-9_]+",
+    rule_name="[a-z0-9_]+",
+    seed=r"\d+",
+    dataset="[a-z0-9_]+",
+
+
+def lib(*modules):
+    """Library files a rule depends on, so that a fix in biocredit reruns what it affects."""
+    paths = [LIB / m for m in modules]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise ValueError(f"lib(): no such library module {missing}")
+    return [str(p) for p in paths]
+
+
+def raw_path(dataset):
+    return f"results/raw/{remote_file(dataset).relpath}"
+
+
+def raw_input(wildcards):
+    return raw_path(wildcards.dataset)
+
+
+def dataset_of(task):
+    return config["tasks"][task]["dataset"]
+
+
+def run_dir(study, task, arch, rule_name, seed):
+    return f"{study}/{task}/{arch}/{rule_name}/seed{seed}"
+
+
+def similarity_runs():
+    """Every (task, arch, rule, seed) of study A, as run directories."""
+    s = config["similarity"]
+    return [
+        run_dir(STUDY_A, task, arch, r, seed)
+        for task in s["tasks"]
+        for arch in s["archs"]
+        for r in s["rules"]
+        for seed in s["seeds"]
+    ]
+
+
+def similarity_datasets():
+    return sorted({dataset_of(t) for t in config["similarity"]["tasks"]})
+
+
+def runs_of_dataset(dataset):
+    return [r for r in similarity_runs() if dataset_of(r.split("/")[1]) == dataset]
+
+
+def final_outputs():
+    figs = expand("results/figures/A/A2_{dataset}.png", dataset=similarity_datasets())
+    return figs + ["results/claims.json"]
+
+
+def task_data(wildcards):
+    """The preprocessed recordings a run's task is built from."""
+    return f"results/data/{dataset_of(wildcards.task)}.nc"
+
+
+def study_config(study):
+    return config[study]
+
+
+def run_params(wildcards):
+    """Everything that defines a run besides its wildcards (changes here rerun the run)."""
+    return {
+        "task_cfg": config["tasks"][wildcards.task],
+        "arch_cfg": config["archs"][wildcards.arch],
+        "train_cfg": study_config(wildcards.study)["training"],
+    }
+
+
+def task_params(wildcards):
+    return config["tasks"][wildcards.task]
+
+
+def similarity_inputs(wildcards):
+    return [f"results/similarity/runs/{r}/procrustes.nc" for r in runs_of_dataset(wildcards.dataset)]
+
+
+def claim_files():
+    return expand("results/claims/A2-{dataset}.json", dataset=similarity_datasets())

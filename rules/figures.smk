@@ -1,0 +1,42 @@
+# Summaries → figures, claim rows and the claims table.
+
+
+rule figure_a2:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        baselines="results/similarity/datasets/{dataset}/baselines.nc",
+        lib=lib("figures/style.py", "figures/similarity.py", "similarity/matched.py", "stats.py", "claims.py"),
+    output:
+        png=report(
+            "results/figures/A/A2_{dataset}.png",
+            caption="report/fig_a2.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A2", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A2_{dataset}.pdf",
+        claim="results/claims/A2-{dataset}.json",
+    params:
+        arch=config["similarity"]["archs"][0],
+        rules=config["similarity"]["rules"],
+        n_grid=config["similarity"]["accuracy_grid_points"],
+        margin=config["similarity"]["equivalence_margin"],
+        preset=config["preset"],
+    log:
+        "results/logs/figure_a2/{dataset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/figure_a2.py"
+
+
+rule claims:
+    input:
+        claim_files(),
+    output:
+        report("results/claims.json", caption="report/claims.rst", category="Claims"),
+    log:
+        "results/logs/claims.log",
+    conda:
+        ENV
+    script:
+        "../scripts/claims.py"

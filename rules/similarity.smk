@@ -1,0 +1,46 @@
+# Model activity × recordings → Procrustes distances; the recordings' own reference distances.
+
+
+rule compare:
+    input:
+        activity="results/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}/activity.nc",
+        data=task_data,
+        lib=lib("similarity/procrustes.py", "similarity/compare.py", "pipeline.py"),
+    output:
+        "results/similarity/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/procrustes.nc",
+    log:
+        "results/logs/compare/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/compare.py"
+
+
+rule baselines:
+    input:
+        data="results/data/{dataset}.nc",
+        lib=lib("similarity/procrustes.py", "similarity/baselines.py", "similarity/compare.py", "pipeline.py"),
+    output:
+        "results/similarity/datasets/{dataset}/baselines.nc",
+    params:
+        n_split_half=config["similarity"]["n_split_half"],
+    log:
+        "results/logs/baselines/{dataset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/baselines.py"
+
+
+rule summarize_similarity:
+    input:
+        runs=similarity_inputs,
+        lib=lib("similarity/matched.py", "pipeline.py"),
+    output:
+        "results/similarity/datasets/{dataset}/summary.nc",
+    log:
+        "results/logs/summarize_similarity/{dataset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/summarize_similarity.py"

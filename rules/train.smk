@@ -1,0 +1,26 @@
+# One training job per run: (study, task, arch, rule, seed) are all wildcards.
+
+
+rule train:
+    input:
+        data=task_data,
+        lib=lib("model.py", "rules/__init__.py", "rules/base.py", "rules/bptt.py", "rules/eprop.py",
+                "tasks/base.py", "tasks/reach.py", "train.py", "pipeline.py"),
+    output:
+        checkpoints="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/checkpoints.pt",
+        metrics="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/metrics.nc",
+    params:
+        run=run_params,
+        device=config["device"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    log:
+        "results/logs/train/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train/{study}/{task}/{arch}/{rule_name}/seed{seed}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,19 @@
+"""Rule `train`: one (study, task, arch, rule, seed) run."""
+
+from biocredit import pipeline
+
+pipeline.configure(snakemake.log[0], snakemake.threads)
+wc, run = snakemake.wildcards, snakemake.params.run
+pipeline.train_run(
+    snakemake.input.data,
+    snakemake.output.checkpoints,
+    snakemake.output.metrics,
+    task=wc.task,
+    task_cfg=run["task_cfg"],
+    arch=wc.arch,
+    arch_cfg=run["arch_cfg"],
+    rule=wc.rule_name,
+    seed=int(wc.seed),
+    train_cfg=run["train_cfg"],
+    device=snakemake.params.device,
+)

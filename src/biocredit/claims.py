@@ -1,0 +1,50 @@
+"""Claim rows for ``results/claims.json``: each a measured statistic with its verdict, never a typed result."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+__all__ = ["claim_row", "collect_claims", "equivalence_holds"]
+
+REQUIRED = ("id", "figure", "study", "claim", "statistic", "value", "n", "preset", "holds")
+
+
+def _clean(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    if hasattr(v, "item"):
+        return _clean(v.item())
+    return v
+
+
+def claim_row(**fields) -> dict:
+    """A claims.json row; checks the required fields are present. Non-finite numbers become ``null``."""
+    missing = [k for k in REQUIRED if k not in fields]
+    if missing:
+        raise ValueError(f"claim row lacks {missing}")
+    row = {k: _clean(v) for k, v in fields.items()}
+    row["holds"] = bool(fields["holds"])
+    return row
+
+
+def equivalence_holds(ci: tuple[float, float] | list[float], margin: float) -> bool:
+    """Equivalence by confidence interval: the whole CI of a difference lies within ±margin."""
+    lo, hi = ci
+    return bool(math.isfinite(lo) and math.isfinite(hi) and -margin <= lo and hi <= margin)
+
+
+def collect_claims(paths: list[str | Path]) -> list[dict]:
+    """Read per-claim JSON files (each a row or a list of rows) into one list sorted by id."""
+    rows: list[dict] = []
+    for p in paths:
+        data = json.loads(Path(p).read_text())
+        rows.extend(data if isinstance(data, list) else [data])
+    for r in rows:
+        missing = [k for k in REQUIRED if k not in r]
+        if missing:
+            raise ValueError(f"claim {r.get('id', '?')} lacks {missing}")
+    return sorted(rows, key=lambda r: r["id"])

@@ -1,0 +1,1 @@
+"""Figures, drawn from summary files only. One module per figure family; :mod:`.style` holds shared settings."""

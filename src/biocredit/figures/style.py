@@ -1,0 +1,32 @@
+"""Shared figure settings and byte-stable, atomic saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from biocredit.io import atomic_path  # noqa: E402
+
+RULE_COLORS = {"bptt": "#000000", "eprop": "#c51b8a", "tbptt": "#2c7fb8", "rflo": "#31a354", "mdgl": "#fd8d3c"}
+RULE_LABELS = {"bptt": "BPTT", "eprop": "e-prop", "tbptt": "truncated BPTT", "rflo": "RFLO", "mdgl": "MDGL"}
+
+
+def setup() -> None:
+    sns.set_theme(context="paper", style="ticks", font_scale=1.1)
+    plt.rcParams["svg.hashsalt"] = "biocredit"
+    plt.rcParams["figure.dpi"] = 100
+
+
+def save(fig, *paths: str | Path) -> None:
+    """Save ``fig`` to each path (format by suffix) without timestamps, atomically; then close it."""
+    for p in paths:
+        p = Path(p)
+        meta = {"CreationDate": None} if p.suffix == ".pdf" else {"Software": None} if p.suffix == ".png" else {}
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, format=p.suffix.lstrip("."), bbox_inches="tight", metadata=meta, dpi=150)
+    plt.close(fig)

@@ -1,0 +1,213 @@
+"""One function per workflow stage: plain arguments in, files out (atomically). Scripts only unpack Snakemake.
+
+Keeping the stages here (not in ``scripts/``) makes each one importable, testable and usable without Snakemake.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import torch
+import xarray as xr
+
+from biocredit import __version__
+from biocredit.io import write_json, write_netcdf
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "configure",
+    "download",
+    "preprocess",
+    "build_task",
+    "train_run",
+    "extract_activity",
+    "compare_run",
+    "baselines",
+    "summarize_similarity",
+    "figure_a2",
+    "collect_claims",
+]
+
+
+def configure(log_path: str | None = None, threads: int | None = None) -> None:
+    """Per-job set-up: stderr (logging, progress bars, warnings) goes to the job's log file, and torch uses the
+    threads the scheduler gave the job."""
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        sys.stderr = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the job
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s", force=True
+    )
+    if threads:
+        torch.set_num_threads(int(threads))
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+
+def download(name: str, out: str, mirror_setting: str | None) -> None:
+    """Fetch a registered remote file from its URL or a mirror folder, verifying its SHA-256."""
+    from biocredit.data import fetch, remote_file, resolve_mirror
+
+    entry = remote_file(name)
+    fetch(entry.url, out, entry.sha256, mirror=resolve_mirror(mirror_setting), mirror_relpath=entry.relpath)
+
+
+def preprocess(name: str, raw: str, out: str) -> None:
+    from biocredit.data import preprocess_dataset
+
+    preprocess_dataset(name, raw, out)
+
+
+def build_task(task_name: str, task_cfg: dict, data: xr.Dataset | None):
+    """Instantiate a task from its config entry (keys other than ``dataset`` are constructor options)."""
+    from biocredit.tasks import TASKS
+
+    if task_name not in TASKS:
+        raise ValueError(f"unknown task {task_name!r}; known tasks: {sorted(TASKS)}")
+    options = {k: v for k, v in task_cfg.items() if k != "dataset"}
+    if "analysis_intervals" in options:
+        options["analysis_intervals"] = tuple(options["analysis_intervals"])
+    cls = TASKS[task_name]
+    return cls.from_dataset(data, **options) if hasattr(cls, "from_dataset") else cls(**options)
+
+
+def _model_config(task, arch_cfg: dict):
+    from biocredit.model import ModelConfig
+
+    return ModelConfig(n_in=task.n_in, n_out=task.n_out, **arch_cfg)
+
+
+def _train_config(train_cfg: dict):
+    from biocredit.train import TrainConfig, checkpoint_schedule
+
+    cfg = dict(train_cfg)
+    cfg["checkpoints"] = tuple(checkpoint_schedule(cfg["n_updates"]))
+    return TrainConfig(**cfg)
+
+
+def train_run(
+    data: str,
+    out_checkpoints: str,
+    out_metrics: str,
+    *,
+    task: str,
+    task_cfg: dict,
+    arch: str,
+    arch_cfg: dict,
+    rule: str,
+    seed: int,
+    train_cfg: dict,
+    device: str = "auto",
+    progress: bool = True,
+) -> None:
+    """Train one (task, arch, rule, seed) run; write its checkpoints and metrics log."""
+    from biocredit.rules import make_rule
+    from biocredit.train import save_checkpoints, train
+
+    with xr.open_dataset(data) as ds:
+        t = build_task(task, task_cfg, ds.load())
+    result = train(t, _model_config(t, arch_cfg), make_rule(rule), _train_config(train_cfg), seed, device, progress)
+    meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}
+    result.metrics.attrs.update({k: str(v) if isinstance(v, str) else v for k, v in meta.items()})
+    save_checkpoints(result, out_checkpoints, extra=meta)
+    write_netcdf(result.metrics, out_metrics)
+    log.info("trained %s; final test accuracy %.4f", meta, float(result.metrics.test_accuracy[-1]))
+
+
+def extract_activity(data: str, checkpoints: str, out: str, *, task: str, task_cfg: dict, meta: dict) -> None:
+    """Hidden activity of every checkpoint on the analysis trials (NetCDF)."""
+    from biocredit.activity import checkpoint_activity
+    from biocredit.train import load_checkpoints
+
+    with xr.open_dataset(data) as ds:
+        t = build_task(task, task_cfg, ds.load())
+    config, steps, states = load_checkpoints(checkpoints)
+    attrs = {k: v for k, v in meta.items()} | {"biocredit_version": __version__}
+    write_netcdf(checkpoint_activity(t, config, steps, states, attrs=attrs), out)
+
+
+def compare_run(activity: str, data: str, out: str) -> None:
+    """Procrustes distance of each checkpoint's activity to the recordings."""
+    from biocredit.similarity import checkpoint_distances
+
+    with xr.open_dataset(activity) as act, xr.open_dataset(data) as rec:
+        write_netcdf(checkpoint_distances(act.load(), rec.load()), out)
+
+
+def baselines(data: str, out: str, n_split_half: int, seed: int = 0) -> None:
+    from biocredit.similarity import data_baselines
+
+    with xr.open_dataset(data) as rec:
+        write_netcdf(data_baselines(rec.load(), n_split_half, seed), out)
+
+
+def summarize_similarity(runs: list[str], out: str) -> None:
+    """Stack per-run distance files into one (rule, arch, seed, checkpoint) summary."""
+    from biocredit.similarity.matched import stack_runs
+
+    datasets = []
+    for p in runs:
+        with xr.open_dataset(p) as ds:
+            datasets.append(ds.load())
+    write_netcdf(stack_runs(datasets), out)
+
+
+def figure_a2(
+    summary: str,
+    baselines_path: str,
+    out_png: str,
+    out_pdf: str,
+    out_claim: str,
+    *,
+    dataset: str,
+    arch: str,
+    rules: list[str],
+    n_grid: int,
+    margin: float,
+    preset: str,
+) -> None:
+    """Figure A2 for one dataset, and its claim: e-prop's distance matches BPTT's at matched accuracy."""
+    from biocredit.claims import claim_row, equivalence_holds
+    from biocredit.figures.similarity import distance_vs_accuracy
+    from biocredit.figures.style import save
+    from biocredit.similarity.matched import matched_curves, rule_difference
+
+    with xr.open_dataset(summary) as s, xr.open_dataset(baselines_path) as b:
+        summary_ds, base = s.load(), b.load()
+    matched = matched_curves(summary_ds, n_grid=n_grid)
+    fig = distance_vs_accuracy(summary_ds, matched, base, arch=arch, title=f"{dataset}: {arch}")
+    save(fig, out_png, out_pdf)
+    from biocredit.figures.style import RULE_LABELS
+
+    rule_a, rule_b = rules[1], rules[0]
+    diff = rule_difference(matched, rule_a, rule_b, arch)
+    label_a, label_b = RULE_LABELS.get(rule_a, rule_a), RULE_LABELS.get(rule_b, rule_b)
+    holds = equivalence_holds(diff["ci"], margin)
+    row = claim_row(
+        id=f"A2-{dataset}",
+        figure="A2",
+        study="A",
+        dataset=dataset,
+        claim=f"{label_a} reaches {label_b}-like Procrustes similarity to {dataset} when matched for task accuracy",
+        statistic=f"mean distance difference {label_a} - {label_b} over the common accuracy range "
+        f"(equivalence: 95% bootstrap CI within ±{margin})",
+        value=diff["mean_diff"],
+        ci=list(diff["ci"]),
+        p=diff["p"],
+        accuracy_range=diff["accuracy_range"],
+        margin=margin,
+        n=int(diff["n_a"] + diff["n_b"]),
+        preset=preset,
+        holds=holds,
+    )
+    write_json(row, out_claim)
+
+
+def collect_claims(paths: list[str], out: str) -> None:
+    from biocredit.claims import collect_claims as _collect
+
+    write_json(_collect(paths), out)
+
