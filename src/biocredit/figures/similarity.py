@@ -44,7 +44,8 @@ def distance_vs_accuracy(
     ax.axhline(float(baselines["cross_condition"]), color="grey", ls="--", lw=1.2, label="cross-condition average")
     split = baselines["split_half"].values
     ax.axhline(float(np.mean(split)), color="tab:blue", ls=":", lw=1.5, label="data split-half")
-    ax.axhspan(float(np.mean(split) - np.std(split)), float(np.mean(split) + np.std(split)), color="tab:blue", alpha=0.1)
+    lo, hi = float(np.mean(split) - np.std(split)), float(np.mean(split) + np.std(split))
+    ax.axhspan(lo, hi, color="tab:blue", alpha=0.1)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import xarray as xr
 
 from biocredit.similarity.baselines import cross_condition_baseline, split_half_distances
 from biocredit.similarity.procrustes import shape_distance
+
+log = logging.getLogger(__name__)
 
 __all__ = ["checkpoint_distances", "data_baselines"]
 
@@ -23,12 +27,25 @@ def _aligned(model_rate: xr.DataArray, data_rate: xr.DataArray) -> np.ndarray:
     return model_rate.transpose("unit", "time", "condition").values
 
 
+def _distance_or_nan(model: np.ndarray, target: np.ndarray, checkpoint: int) -> float:
+    if not np.any(np.ptp(model.reshape(model.shape[0], -1), axis=1) > 0):
+        log.warning("checkpoint %d: every unit's activity is constant; its distance is undefined (NaN)", checkpoint)
+        return float("nan")
+    return shape_distance(model, target)
+
+
 def checkpoint_distances(activity: xr.Dataset, data: xr.Dataset) -> xr.Dataset:
-    """Procrustes distance (0–1) between each checkpoint's activity and the recordings, with its accuracy."""
+    """Procrustes distance (0–1) between each checkpoint's activity and the recordings, with its accuracy.
+
+    A checkpoint whose units are all silent or constant has no shape to compare: its distance is NaN.
+    """
     data_rate = data["rate"].transpose("unit", "time", "condition")
     target = data_rate.values
     dist = np.array(
-        [shape_distance(_aligned(activity["rate"].sel(checkpoint=c), data_rate), target) for c in activity.checkpoint]
+        [
+            _distance_or_nan(_aligned(activity["rate"].sel(checkpoint=c), data_rate), target, int(c))
+            for c in activity.checkpoint
+        ]
     )
     return xr.Dataset(
         {

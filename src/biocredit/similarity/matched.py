@@ -17,7 +17,8 @@ __all__ = ["stack_runs", "matched_curves", "rule_difference"]
 
 
 def stack_runs(runs: list[xr.Dataset]) -> xr.Dataset:
-    """Combine per-run distance files (attrs ``rule``, ``arch``, ``seed``) into one (rule, arch, seed, checkpoint) set."""
+    """Combine per-run distance files (attrs ``rule``, ``arch``, ``seed``) into one (rule, arch, seed, checkpoint)
+    dataset."""
     if not runs:
         raise ValueError("no runs to combine")
     keyed = [r.expand_dims(rule=[r.attrs["rule"]], arch=[r.attrs["arch"]], seed=[int(r.attrs["seed"])]) for r in runs]

@@ -1,0 +1,92 @@
+"""Matched-accuracy comparison, claim rows and the A2 figure, on synthetic runs with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from biocredit.claims import claim_row, collect_claims, equivalence_holds
+from biocredit.similarity import checkpoint_distances
+from biocredit.similarity.matched import matched_curves, rule_difference, stack_runs
+
+
+def _run(rule, seed, offset, n=30):
+    rng = np.random.default_rng(seed)
+    acc = np.linspace(-0.5, 0.9, n) + rng.normal(0, 0.01, n)
+    dist = 0.8 - 0.3 * np.clip(acc, 0, None) + offset
+    return xr.Dataset(
+        {"procrustes": ("checkpoint", dist), "accuracy": ("checkpoint", acc)},
+        coords={"checkpoint": np.arange(n) * 10},
+        attrs={"rule": rule, "arch": "base", "seed": seed},
+    )
+
+
+def _summary(offset):
+    return stack_runs([_run("bptt", s, 0.0) for s in (1, 2, 3)] + [_run("eprop", s, offset) for s in (1, 2, 3)])
+
+
+def test_stack_runs_keeps_every_run():
+    s = _summary(0.0)
+    assert dict(s.sizes) == {"rule": 2, "arch": 1, "seed": 3, "checkpoint": 30}
+    np.testing.assert_array_equal(s.procrustes.sel(rule="bptt", arch="base", seed=2), _run("bptt", 2, 0).procrustes)
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.1])
+def test_rule_difference_recovers_a_known_offset(offset):
+    matched = matched_curves(_summary(offset), n_grid=20)
+    assert matched.accuracy.min() >= -0.5 and matched.accuracy.max() <= 0.9
+    diff = rule_difference(matched, "eprop", "bptt", "base")
+    assert diff["mean_diff"] == pytest.approx(offset, abs=0.01)
+    assert diff["ci"][0] <= diff["mean_diff"] <= diff["ci"][1]
+    assert equivalence_holds(diff["ci"], 0.05) == (offset == 0.0)
+
+
+def test_claim_rows_are_validated(tmp_path):
+    row = claim_row(id="X1", figure="X1", study="A", claim="c", statistic="s", value=float("nan"), n=2, preset="p",
+                    holds=np.bool_(True))
+    assert row["value"] is None and row["holds"] is True
+    with pytest.raises(ValueError, match="holds"):
+        claim_row(id="X1", figure="X1", study="A", claim="c", statistic="s", value=1.0, n=2, preset="p")
+    (tmp_path / "b.json").write_text('{"id": "B", "figure": "B", "study": "B", "claim": "c", "statistic": "s", '
+                                     '"value": 1, "n": 1, "preset": "p", "holds": false}')
+    (tmp_path / "a.json").write_text('[{"id": "A", "figure": "A", "study": "A", "claim": "c", "statistic": "s", '
+                                     '"value": 1, "n": 1, "preset": "p", "holds": true}]')
+    assert [r["id"] for r in collect_claims([tmp_path / "b.json", tmp_path / "a.json"])] == ["A", "B"]
+
+
+def test_silent_checkpoint_has_no_distance():
+    rng = np.random.default_rng(0)
+    data = xr.Dataset({"rate": (("unit", "time", "condition"), rng.random((5, 4, 3)))},
+                      coords={"time": [0.0, 10, 20, 30], "condition": [0, 1, 2]})
+    rate = rng.random((2, 6, 4, 3))
+    rate[1] = 0.0
+    act = xr.Dataset(
+        {"rate": (("checkpoint", "unit", "time", "condition"), rate), "accuracy": ("checkpoint", [0, 1.0])},
+        coords={"checkpoint": [0, 5], "time": [0.0, 10, 20, 30], "condition": [0, 1, 2]},
+    )
+    d = checkpoint_distances(act, data).procrustes.values
+    assert np.isfinite(d[0]) and np.isnan(d[1])
+    bad = act.assign_coords(time=[0.0, 10, 20, 40])
+    with pytest.raises(ValueError, match="'time'"):
+        checkpoint_distances(bad, data)
+
+
+def test_a2_figure_content():
+    from biocredit.figures.similarity import distance_vs_accuracy
+
+    summary = _summary(0.05)
+    matched = matched_curves(summary, n_grid=15)
+    base = xr.Dataset({"cross_condition": ((), 0.6), "split_half": ("iteration", [0.3, 0.35, 0.4])})
+    fig = distance_vs_accuracy(summary, matched, base, arch="base", title="test")
+    ax = fig.axes[0]
+    assert "accuracy" in ax.get_xlabel() and "Procrustes" in ax.get_ylabel()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("BPTT" in t for t in labels) and any("e-prop" in t for t in labels)
+    assert "cross-condition average" in labels and "data split-half" in labels and "untrained" in labels
+    mean_lines = [ln for ln in ax.lines if ln.get_linewidth() > 2]
+    assert len(mean_lines) == 2
+    np.testing.assert_allclose(mean_lines[0].get_xdata(), matched.accuracy.values)
+    flat = [ln for ln in ax.lines if len(ln.get_ydata()) == 2 and len(set(ln.get_ydata())) == 1]
+    hlines = {round(float(ln.get_ydata()[0]), 3) for ln in flat}
+    assert {0.6, 0.35} <= hlines

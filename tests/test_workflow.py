@@ -1,0 +1,75 @@
+"""The workflow as a user runs it: lint, dry run of the default config, the smoke preset end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import xarray as xr
+
+from tests.conftest import REPO
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+SMOKE = REPO / "tests" / "smoke" / "config.yaml"
+
+
+def snakemake(*args, cwd=REPO, env=None, check=True):
+    proc = subprocess.run(
+        [*SNAKEMAKE, *args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=900
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                             f"{proc.stderr[-3000:]}")
+    return proc
+
+
+def test_lint_is_clean():
+    out = snakemake("--lint", check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_dry_run_of_default_config(tmp_path):
+    out = snakemake("-n", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"))
+    text = out.stdout + out.stderr
+    assert "train" in text and "figure_a2" in text
+
+
+def test_unknown_config_key_is_named(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("similarity:\n  seedz: [1]\n")
+    out = snakemake("-n", "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(bad), check=False)
+    assert out.returncode != 0
+    assert "seedz" in out.stdout + out.stderr
+
+
+def test_wrong_type_is_named(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("similarity:\n  training:\n    lr: fast\n")
+    out = snakemake("-n", "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(bad), check=False)
+    assert out.returncode != 0
+    assert "fast" in out.stdout + out.stderr
+
+
+@pytest.mark.slow
+def test_smoke_preset_runs_whole_dag_then_has_nothing_to_do(tmp_path, mirror):
+    args = ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(SMOKE),
+            "--cores", "2"]
+    env = {"BIOCREDIT_DATA_MIRROR": str(mirror)}
+    snakemake(*args, env=env)
+    res = tmp_path / "results"
+    claims = json.loads((res / "claims.json").read_text())
+    row = {r["id"]: r for r in claims}["A2-hatsopoulos2007"]
+    assert row["preset"] == "smoke" and isinstance(row["holds"], bool) and row["n"] == 4
+    assert row["value"] is not None and len(row["ci"]) == 2
+    assert (res / "figures/A/A2_hatsopoulos2007.png").stat().st_size > 10_000
+    with xr.open_dataset(res / "data/hatsopoulos2007.nc") as ds:
+        assert ds["rate"].dims == ("unit", "time", "condition") and ds.sizes["unit"] == 141
+        assert ds.attrs["sha256"].startswith("42ba0083")
+    with xr.open_dataset(res / "activity/similarity/reach/base/eprop/seed1/activity.nc") as act:
+        assert act["rate"].dims == ("checkpoint", "unit", "time", "condition")
+        assert float(act.time[0]) == -800 and act.sizes["unit"] == 16
+    again = snakemake(*args, "-n", env=env)
+    assert "Nothing to be done" in again.stdout + again.stderr
