@@ -1,0 +1,41 @@
+# Set-up and the two entry points of the README: `make run` (the default config) and `make test`.
+# Both create .venv and install the pinned stack on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Data mirror: $BIOCREDIT_DATA_MIRROR if set, else ../shared/data when it exists, else download from upstream.
+BIOCREDIT_DATA_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
+export BIOCREDIT_DATA_MIRROR
+export MPLBACKEND := Agg
+
+.PHONY: setup run smoke test test-fast report lint clean
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[workflow,test]"
+	touch $@
+
+setup: $(BIN)/.installed
+
+run: setup  ## the default config: every figure at a reduced scale
+	$(BIN)/snakemake --cores all
+
+smoke: setup  ## the whole DAG at toy scale, in results/ (a few minutes)
+	$(BIN)/snakemake --cores all --configfile config.yaml tests/smoke/config.yaml
+
+test: setup  ## every test, slow ones included (what CI runs)
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+report: setup
+	$(BIN)/snakemake --report results/report.html
+
+lint: setup
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/snakemake --lint
+
+clean:
+	rm -rf results .snakemake
