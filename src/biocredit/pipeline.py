@@ -102,18 +102,29 @@ def train_run(
     train_cfg: dict,
     device: str = "auto",
     progress: bool = True,
+    resume_every: int = 50,
 ) -> None:
-    """Train one (task, arch, rule, seed) run; write its checkpoints and metrics log."""
+    """Train one (task, arch, rule, seed) run; write its checkpoints and metrics log.
+
+    While it runs, ``resume.pt`` beside the checkpoints holds the latest training state; a restarted job (after
+    preemption or a kill) continues from it and ends with exactly the numbers of an uninterrupted run. The file is
+    removed once the outputs are written.
+    """
     from biocredit.rules import make_rule
     from biocredit.train import save_checkpoints, train
 
     with xr.open_dataset(data) as ds:
         t = build_task(task, task_cfg, ds.load())
-    result = train(t, _model_config(t, arch_cfg), make_rule(rule), _train_config(train_cfg), seed, device, progress)
+    resume = Path(out_checkpoints).with_name("resume.pt")
+    result = train(
+        t, _model_config(t, arch_cfg), make_rule(rule), _train_config(train_cfg), seed, device, progress,
+        resume_path=resume, resume_every=resume_every,
+    )
     meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}
     result.metrics.attrs.update({k: str(v) if isinstance(v, str) else v for k, v in meta.items()})
     save_checkpoints(result, out_checkpoints, extra=meta)
     write_netcdf(result.metrics, out_metrics)
+    resume.unlink(missing_ok=True)
     log.info("trained %s; final test accuracy %.4f", meta, float(result.metrics.test_accuracy[-1]))
 
 

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -104,6 +105,44 @@ def _loss_terms(model, task, batch, rule, penalty):
     return task_loss, activity, task_loss + penalty * activity, y
 
 
+RESUME_FORMAT = "biocredit-resume-v1"
+
+
+def _save_resume(path, step, model, opt, penalty, batch_rng, per_update, per_ckpt, states, seed, rule_name) -> None:
+    from biocredit.io import save_torch
+
+    save_torch(
+        {
+            "format": RESUME_FORMAT,
+            "seed": seed,
+            "rule": rule_name,
+            "step": step,
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "penalty": penalty,
+            "batch_rng": batch_rng.bit_generator.state,
+            "per_update": {k: torch.from_numpy(v) for k, v in per_update.items()},
+            "per_ckpt": {k: torch.from_numpy(v) for k, v in per_ckpt.items()},
+            "states": states,
+        },
+        path,
+    )
+
+
+def _load_resume(path, seed, rule_name):
+    from biocredit.io import load_torch
+
+    try:
+        payload = load_torch(path)
+    except Exception as err:
+        log.warning("ignoring unreadable resume file %s (%s); starting from scratch", path, err)
+        return None
+    if payload.get("format") != RESUME_FORMAT or payload.get("seed") != seed or payload.get("rule") != rule_name:
+        log.warning("ignoring resume file %s: it belongs to another run", path)
+        return None
+    return payload
+
+
 def train(
     task: Task,
     model_config: ModelConfig,
@@ -112,6 +151,8 @@ def train(
     seed: int,
     device: str = "auto",
     progress: bool = True,
+    resume_path=None,
+    resume_every: int = 50,
 ) -> TrainResult:
     """Train one network and return its checkpoints and metrics log.
 
@@ -119,6 +160,10 @@ def train(
     batch); per checkpoint ``test_loss``, ``test_accuracy`` (fixed test batch) and ``grad_cosine`` (cosine of
     the rule's update with the exact gradient on the same training batch). A non-finite loss stops training;
     the log keeps NaN from there on and ``attrs['diverged_at']`` records the update.
+
+    With ``resume_path``, the whole training state (weights, optimiser, penalty weight, the batch generator's
+    state, the log and the checkpoints so far) is written there atomically every ``resume_every`` updates, and
+    a restarted call continues from it; the result is identical to an uninterrupted run.
     """
     dev = resolve_device(device)
     seeds = seed_streams(seed)
@@ -139,9 +184,25 @@ def train(
     per_ckpt = {k: np.full(len(ckpts), np.nan) for k in ("test_loss", "test_accuracy", "grad_cosine")}
     states: list[dict[str, torch.Tensor]] = []
     diverged_at = -1
+    first = 0
+    resumed = _load_resume(resume_path, seed, rule.name) if resume_path and Path(resume_path).exists() else None
+    if resumed is not None:
+        first = int(resumed["step"])
+        model.load_state_dict(resumed["model"])
+        opt.load_state_dict(resumed["optimizer"])
+        penalty = float(resumed["penalty"])
+        batch_rng.bit_generator.state = resumed["batch_rng"]
+        per_update = {k: v.numpy().copy() for k, v in resumed["per_update"].items()}
+        per_ckpt = {k: v.numpy().copy() for k, v in resumed["per_ckpt"].items()}
+        states = list(resumed["states"])
+        log.info("resuming %s seed %d from update %d (%s)", rule.name, seed, first, resume_path)
 
-    bar = tqdm(range(n + 1), desc=f"{rule.name} seed {seed}", disable=not progress, mininterval=2.0)
+    bar = tqdm(range(first, n + 1), desc=f"{rule.name} seed {seed}", disable=not progress, mininterval=2.0,
+               initial=first, total=n + 1)
     for step in bar:
+        if resume_path and step > first and step % resume_every == 0 and step < n:
+            _save_resume(resume_path, step, model, opt, penalty, batch_rng, per_update, per_ckpt, states, seed,
+                         rule.name)
         if step in ckpt_set:
             k = ckpts.index(step)
             with torch.no_grad():

@@ -1,0 +1,85 @@
+"""A training job killed part-way resumes from its last state and ends with the uninterrupted run's numbers."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+import xarray as xr
+
+from biocredit.data.hatsopoulos import load_hatsopoulos, make_fake_hatsopoulos_npy
+from biocredit.io import write_netcdf
+from biocredit.pipeline import train_run
+from biocredit.train import load_checkpoints
+
+KW = dict(
+    task="reach", task_cfg={"n_steps": 300}, arch="tiny", arch_cfg={"n_hidden": 8}, rule="eprop", seed=7,
+    train_cfg={"n_updates": 500, "lr": 3e-3, "batch_size": 4, "n_test_trials": 4}, device="cpu",
+    progress=False, resume_every=5,
+)  # fmt: skip
+
+
+@pytest.fixture
+def recordings(tmp_path):
+    raw = tmp_path / "fake.npy"
+    sha = make_fake_hatsopoulos_npy(raw, n_units=6)
+    path = tmp_path / "data.nc"
+    write_netcdf(load_hatsopoulos(raw, sha256=sha), path)
+    return path
+
+
+def _outputs(folder):
+    with xr.open_dataset(folder / "metrics.nc") as m:
+        metrics = m.load()
+    return metrics, load_checkpoints(folder / "checkpoints.pt")
+
+
+@pytest.mark.slow
+def test_killed_job_resumes_to_identical_numbers(tmp_path, recordings):
+    ref, cut = tmp_path / "ref", tmp_path / "cut"
+    train_run(str(recordings), str(ref / "checkpoints.pt"), str(ref / "metrics.nc"), **KW)
+
+    script = (
+        "import json, sys; from biocredit.pipeline import train_run; "
+        "kw = json.loads(sys.argv[1]); train_run(sys.argv[2], sys.argv[3], sys.argv[4], **kw)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, json.dumps(KW), str(recordings),
+                             str(cut / "checkpoints.pt"), str(cut / "metrics.nc")])
+    resume = cut / "resume.pt"
+    deadline = time.time() + 120
+    while not resume.exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert proc.poll() is None, "the job finished before it could be killed; make it longer"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert resume.exists() and not (cut / "checkpoints.pt").exists()
+    step_at_kill = int(torch.load(resume, weights_only=True)["step"])
+    assert 0 < step_at_kill < KW["train_cfg"]["n_updates"]
+
+    train_run(str(recordings), str(cut / "checkpoints.pt"), str(cut / "metrics.nc"), **KW)
+    assert not resume.exists()
+    (m_ref, (c_ref, s_ref, st_ref)), (m_cut, (c_cut, s_cut, st_cut)) = _outputs(ref), _outputs(cut)
+    for name in m_ref.data_vars:
+        np.testing.assert_array_equal(m_ref[name].values, m_cut[name].values, err_msg=name)
+    assert c_ref == c_cut and s_ref == s_cut
+    for a, b in zip(st_ref, st_cut, strict=True):
+        for k in a:
+            assert torch.equal(a[k], b[k]), k
+
+
+def test_resume_file_of_another_run_is_ignored(tmp_path, recordings):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "resume.pt").write_bytes(b"garbage, not a torch file")
+    kw = dict(KW, train_cfg=dict(KW["train_cfg"], n_updates=20))
+    train_run(str(recordings), str(out / "checkpoints.pt"), str(out / "metrics.nc"), **kw)
+    ref = tmp_path / "ref"
+    train_run(str(recordings), str(ref / "checkpoints.pt"), str(ref / "metrics.nc"), **kw)
+    np.testing.assert_array_equal(_outputs(out)[0].loss.values, _outputs(ref)[0].loss.values)
