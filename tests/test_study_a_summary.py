@@ -34,8 +34,10 @@ def test_stack_runs_keeps_every_run():
 
 @pytest.mark.parametrize("offset", [0.0, 0.1])
 def test_rule_difference_recovers_a_known_offset(offset):
-    matched = matched_curves(_summary(offset), n_grid=20)
-    assert matched.accuracy.min() >= -0.5 and matched.accuracy.max() <= 0.9
+    summary = _summary(offset)
+    matched = matched_curves(summary, n_grid=20)
+    assert matched.accuracy.min() == summary.accuracy.isel(checkpoint=0).max()
+    assert matched.accuracy.max() <= summary.accuracy.max()
     diff = rule_difference(matched, "eprop", "bptt", "base")
     assert diff["mean_diff"] == pytest.approx(offset, abs=0.01)
     assert diff["ci"][0] <= diff["mean_diff"] <= diff["ci"][1]
@@ -90,3 +92,29 @@ def test_a2_figure_content():
     flat = [ln for ln in ax.lines if len(ln.get_ydata()) == 2 and len(set(ln.get_ydata())) == 1]
     hlines = {round(float(ln.get_ydata()[0]), 3) for ln in flat}
     assert {0.6, 0.35} <= hlines
+
+
+def test_runs_that_stall_count_only_where_they_reached():
+    """A run that never reaches high accuracy is NaN there and the grid still extends to where each rule got."""
+    stalled = _run("eprop", 9, 0.1, n=30)
+    stalled["accuracy"] = np.minimum(stalled.accuracy, 0.2)
+    runs = [_run("bptt", s, 0.0) for s in (1, 2, 3)] + [_run("eprop", s, 0.1) for s in (1, 2)] + [stalled]
+    summary = stack_runs(runs)
+    matched = matched_curves(summary, n_grid=30)
+    assert matched.accuracy.max() > 0.8
+    high = matched.procrustes.sel(rule="eprop", arch="base", accuracy=matched.accuracy > 0.3)
+    assert np.isnan(high.sel(seed=9)).all() and np.isfinite(high.sel(seed=1)).all()
+    diff = rule_difference(matched, "eprop", "bptt", "base")
+    assert diff["mean_diff"] == pytest.approx(0.1, abs=0.01)
+    assert diff["accuracy_range"][1] > 0.8 and diff["n_a"] == 3
+
+
+def test_curve_difference_permutation_p_is_exact():
+    from biocredit.similarity.matched import curve_difference
+
+    a = np.array([[1.0, 1.0], [1.1, 1.1], [1.2, 1.2]])
+    b = np.array([[0.0, 0.0], [0.1, 0.1], [0.2, 0.2]])
+    res = curve_difference(a, b)
+    assert res["mean_diff"] == pytest.approx(1.0)
+    assert res["p"] == pytest.approx(2 / 20)  # the observed split and its mirror out of C(6, 3) = 20
+    assert res["ci"][0] > 0.5

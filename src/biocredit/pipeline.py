@@ -203,7 +203,7 @@ def figure_a2(
         study="A",
         dataset=dataset,
         claim=f"{label_a} reaches {label_b}-like Procrustes similarity to {dataset} when matched for task accuracy",
-        statistic=f"mean distance difference {label_a} - {label_b} over the common accuracy range "
+        statistic=f"mean over matched accuracy levels of the distance difference {label_a} - {label_b} "
         f"(equivalence: 95% bootstrap CI within ±{margin})",
         value=diff["mean_diff"],
         ci=list(diff["ci"]),

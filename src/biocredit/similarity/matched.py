@@ -2,8 +2,12 @@
 
 Accuracy rises unevenly during training and rules learn at different speeds, so distances are compared at
 equal accuracy, not at equal update count: each run's distance-vs-accuracy trajectory is read at the moment the
-run first reaches each accuracy of a common grid (:func:`biocredit.stats.first_passage_interpolate`). The grid
-spans the accuracies every run passes through, so no run is extrapolated.
+run first reaches each accuracy of a common grid (:func:`biocredit.stats.first_passage_interpolate`); a run that
+never reaches a level has no value there (NaN), it is never extrapolated.
+
+The grid starts where every run has started (the largest untrained accuracy) and ends at the highest accuracy
+that some runs of *every* rule reach, so that each level can compare rules; at each level only the runs that
+reached it count.
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from biocredit.stats import common_accuracy_grid, difference_of_means, first_passage_interpolate
+from biocredit.stats import first_passage_interpolate
 
-__all__ = ["stack_runs", "matched_curves", "rule_difference"]
+__all__ = ["stack_runs", "matched_grid", "matched_curves", "curve_difference", "rule_difference"]
 
 
 def stack_runs(runs: list[xr.Dataset]) -> xr.Dataset:
@@ -22,21 +26,95 @@ def stack_runs(runs: list[xr.Dataset]) -> xr.Dataset:
     if not runs:
         raise ValueError("no runs to combine")
     keyed = [r.expand_dims(rule=[r.attrs["rule"]], arch=[r.attrs["arch"]], seed=[int(r.attrs["seed"])]) for r in runs]
-    out = xr.combine_by_coords([k.drop_attrs() for k in keyed], combine_attrs="drop")
+    out = xr.combine_by_coords([k.drop_attrs() for k in keyed], combine_attrs="drop", join="outer")
     return out.transpose("rule", "arch", "seed", "checkpoint")
 
 
+def matched_grid(summary: xr.Dataset, n_grid: int = 50) -> np.ndarray:
+    """Accuracy levels from the largest untrained accuracy to the smallest, over rules, of the best accuracy any
+    run of that rule reaches. Empty when that range is empty."""
+    acc = summary["accuracy"]
+    first = acc.isel(checkpoint=0)
+    if not np.isfinite(first.values).any():
+        return np.empty(0)
+    lo = float(first.max(skipna=True))
+    best_per_rule = acc.max(dim=[d for d in acc.dims if d != "rule"], skipna=True)
+    hi = float(best_per_rule.min())
+    if not hi > lo:
+        return np.empty(0)
+    return np.linspace(lo, hi, n_grid)
+
+
 def matched_curves(summary: xr.Dataset, n_grid: int = 50, value: str = "procrustes") -> xr.Dataset:
-    """Each run's ``value`` on a common accuracy grid, dims (rule, arch, seed, accuracy)."""
+    """Each run's ``value`` on the matched accuracy grid (:func:`matched_grid`), dims (rule, arch, seed, accuracy)."""
+    grid = matched_grid(summary, n_grid)
     acc = summary["accuracy"].stack(run=("rule", "arch", "seed")).transpose("run", "checkpoint")
     val = summary[value].stack(run=("rule", "arch", "seed")).transpose("run", "checkpoint")
-    finite = [a[np.isfinite(a)] for a in acc.values]
-    grid = common_accuracy_grid([a for a in finite if a.size], n=n_grid)
     curves = np.array([first_passage_interpolate(a, v, grid) for a, v in zip(acc.values, val.values, strict=True)])
     out = xr.DataArray(
         curves.reshape(len(acc.run), len(grid)), dims=("run", "accuracy"), coords={"run": acc.run, "accuracy": grid}
     )
     return out.unstack("run").transpose("rule", "arch", "seed", "accuracy").to_dataset(name=value)
+
+
+def _level_difference(a: np.ndarray, b: np.ndarray, min_runs: int) -> float:
+    """Mean over levels (where both groups have ≥ min_runs values) of the difference of group means."""
+    ok = (np.isfinite(a).sum(0) >= min_runs) & (np.isfinite(b).sum(0) >= min_runs)
+    if not ok.any():
+        return float("nan")
+    with np.errstate(all="ignore"):
+        return float(np.mean(np.nanmean(a[:, ok], axis=0) - np.nanmean(b[:, ok], axis=0)))
+
+
+def curve_difference(
+    curves_a: np.ndarray,
+    curves_b: np.ndarray,
+    min_runs: int = 2,
+    n_boot: int = 2000,
+    n_perm: int = 5000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict:
+    """Difference between two groups of runs' curves on a shared grid (rows = runs, NaN = level not reached).
+
+    Statistic: the mean over grid levels (those reached by at least ``min_runs`` runs of each group) of
+    ``mean_a(level) − mean_b(level)``. CI: percentile bootstrap resampling whole runs within each group.
+    p: two-sided permutation test relabelling whole runs (exact when there are at most ``n_perm`` relabellings).
+    """
+    import itertools
+    import math
+
+    a, b = np.asarray(curves_a, float), np.asarray(curves_b, float)
+    a, b = a[np.isfinite(a).any(1)], b[np.isfinite(b).any(1)]
+    n_a, n_b = len(a), len(b)
+    stat = _level_difference(a, b, min_runs) if n_a and n_b else float("nan")
+    used = (np.isfinite(a).sum(0) >= min_runs) & (np.isfinite(b).sum(0) >= min_runs) if n_a and n_b else None
+    out = {"mean_diff": stat, "ci": (float("nan"), float("nan")), "p": float("nan"), "n_a": n_a, "n_b": n_b,
+           "levels_used": int(used.sum()) if used is not None else 0}
+    if not np.isfinite(stat):
+        return out
+    rng = np.random.default_rng(seed)
+    boots = np.array([
+        _level_difference(a[rng.integers(0, n_a, n_a)], b[rng.integers(0, n_b, n_b)], 1) for _ in range(n_boot)
+    ])
+    boots = boots[np.isfinite(boots)]
+    if boots.size and n_a >= 2 and n_b >= 2:
+        alpha = (1 - level) / 2
+        out["ci"] = tuple(float(q) for q in np.quantile(boots, [alpha, 1 - alpha]))
+    pooled = np.concatenate([a, b])
+    n = n_a + n_b
+    if math.comb(n, n_a) <= n_perm:
+        splits = [np.array(c) for c in itertools.combinations(range(n), n_a)]
+    else:
+        splits = [rng.permutation(n)[:n_a] for _ in range(n_perm)]
+    hits = []
+    for idx in splits:
+        mask = np.zeros(n, bool)
+        mask[idx] = True
+        d = _level_difference(pooled[mask], pooled[~mask], min_runs)
+        hits.append(np.isfinite(d) and abs(d) >= abs(stat) - 1e-12)
+    out["p"] = float(np.mean(hits))
+    return out
 
 
 def rule_difference(
@@ -46,13 +124,13 @@ def rule_difference(
     arch: str,
     value: str = "procrustes",
     seed: int = 0,
+    min_runs: int = 2,
 ) -> dict:
-    """Mean over the matched-accuracy grid per run, then the difference of means between two rules (a − b)."""
-    per_run = matched[value].sel(arch=arch).mean("accuracy", skipna=True)
-    a = per_run.sel(rule=rule_a).values
-    b = per_run.sel(rule=rule_b).values
-    result = difference_of_means(a[np.isfinite(a)], b[np.isfinite(b)], seed=seed)
-    result["accuracy_range"] = (
-        [float(matched.accuracy.min()), float(matched.accuracy.max())] if matched.accuracy.size else []
-    )
+    """:func:`curve_difference` of rule a − rule b for one architecture, with the accuracy range it covers."""
+    a = matched[value].sel(arch=arch, rule=rule_a).values
+    b = matched[value].sel(arch=arch, rule=rule_b).values
+    result = curve_difference(a, b, min_runs=min_runs, seed=seed)
+    acc = matched.accuracy.values
+    ok = (np.isfinite(a).sum(0) >= min_runs) & (np.isfinite(b).sum(0) >= min_runs) if acc.size else np.zeros(0, bool)
+    result["accuracy_range"] = [float(acc[ok].min()), float(acc[ok].max())] if ok.any() else []
     return result
