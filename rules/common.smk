@@ -98,5 +98,9 @@ def similarity_inputs(wildcards):
     return [f"results/similarity/runs/{r}/procrustes.nc" for r in runs_of_dataset(wildcards.dataset)]
 
 
+def similarity_metrics(wildcards):
+    return [f"results/runs/{r}/metrics.nc" for r in runs_of_dataset(wildcards.dataset)]
+
+
 def claim_files():
     return expand("results/claims/A2-{dataset}.json", dataset=similarity_datasets())

@@ -35,6 +35,7 @@ rule baselines:
 rule summarize_similarity:
     input:
         runs=similarity_inputs,
+        metrics=similarity_metrics,
         lib=lib("similarity/matched.py", "pipeline.py"),
     output:
         "results/similarity/datasets/{dataset}/summary.nc",

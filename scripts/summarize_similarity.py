@@ -3,4 +3,4 @@
 from biocredit import pipeline
 
 pipeline.configure(snakemake.log[0])
-pipeline.summarize_similarity(list(snakemake.input.runs), snakemake.output[0])
+pipeline.summarize_similarity(list(snakemake.input.runs), list(snakemake.input.metrics), snakemake.output[0])

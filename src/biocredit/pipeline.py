@@ -155,14 +155,17 @@ def baselines(data: str, out: str, n_split_half: int, seed: int = 0) -> None:
         write_netcdf(data_baselines(rec.load(), n_split_half, seed), out)
 
 
-def summarize_similarity(runs: list[str], out: str) -> None:
-    """Stack per-run distance files into one (rule, arch, seed, checkpoint) summary."""
+def summarize_similarity(runs: list[str], metrics: list[str], out: str) -> None:
+    """Stack per-run distance files into one (rule, arch, seed, checkpoint) summary, with each run's
+    ``diverged_at`` (update of a non-finite loss, −1 if none) from its training metrics."""
     from biocredit.similarity.matched import stack_runs
 
     datasets = []
-    for p in runs:
-        with xr.open_dataset(p) as ds:
-            datasets.append(ds.load())
+    for p, m in zip(runs, metrics, strict=True):
+        with xr.open_dataset(p) as ds, xr.open_dataset(m) as met:
+            run = ds.load()
+            run["diverged_at"] = ((), int(met.attrs.get("diverged_at", -1)))
+            datasets.append(run)
     write_netcdf(stack_runs(datasets), out)
 
 
@@ -189,7 +192,9 @@ def figure_a2(
     with xr.open_dataset(summary) as s, xr.open_dataset(baselines_path) as b:
         summary_ds, base = s.load(), b.load()
     matched = matched_curves(summary_ds, n_grid=n_grid)
-    fig = distance_vs_accuracy(summary_ds, matched, base, arch=arch, title=f"{dataset}: {arch}")
+    n_diverged = int((summary_ds["diverged_at"] >= 0).sum()) if "diverged_at" in summary_ds else 0
+    title = f"{dataset}: {arch}" + (f" ({n_diverged} run(s) diverged)" if n_diverged else "")
+    fig = distance_vs_accuracy(summary_ds, matched, base, arch=arch, title=title)
     save(fig, out_png, out_pdf)
     from biocredit.figures.style import RULE_LABELS
 
@@ -211,6 +216,7 @@ def figure_a2(
         accuracy_range=diff["accuracy_range"],
         margin=margin,
         n=int(diff["n_a"] + diff["n_b"]),
+        n_diverged=n_diverged,
         preset=preset,
         holds=holds,
     )

@@ -261,17 +261,36 @@ def train(
 CHECKPOINT_FORMAT = "biocredit-checkpoints-v1"
 
 
+def _content_digest(steps: torch.Tensor, params: dict[str, torch.Tensor], model_config: str) -> str:
+    """SHA-256 over the checkpoint's numbers (and config), independent of the container format."""
+    import hashlib
+
+    h = hashlib.sha256(model_config.encode())
+    h.update(steps.numpy().tobytes())
+    for k in sorted(params):
+        h.update(k.encode())
+        h.update(params[k].contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
 def save_checkpoints(result: TrainResult, path, extra: dict | None = None) -> None:
-    """Save all checkpoints of a run to one file of tensors (loadable with ``weights_only=True``), atomically."""
+    """Save all checkpoints of a run to one file of tensors (loadable with ``weights_only=True``), atomically.
+
+    The file carries a SHA-256 of its numbers, checked on loading, so silent corruption is refused too.
+    """
     from biocredit.io import save_torch
 
     names = list(result.states[0]) if result.states else []
+    steps = torch.tensor(result.steps, dtype=torch.int64)
+    params = {k: torch.stack([s[k] for s in result.states]) for k in names}
+    model_config = json.dumps(result.model_config.to_dict())
     payload = {
         "format": CHECKPOINT_FORMAT,
-        "steps": torch.tensor(result.steps, dtype=torch.int64),
-        "params": {k: torch.stack([s[k] for s in result.states]) for k in names},
-        "model_config": json.dumps(result.model_config.to_dict()),
+        "steps": steps,
+        "params": params,
+        "model_config": model_config,
         "extra": json.dumps(extra or {}),
+        "sha256": _content_digest(steps, params, model_config),
     }
     save_torch(payload, path)
 
@@ -286,6 +305,10 @@ def load_checkpoints(path) -> tuple[ModelConfig, list[int], list[dict[str, torch
         raise ValueError(f"{path}: not a readable checkpoint file ({err})") from err
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} file")
+    digest = _content_digest(payload["steps"], payload["params"], payload["model_config"])
+    if digest != payload.get("sha256"):
+        raise ValueError(f"{path}: checkpoint contents fail their checksum (stored {payload.get('sha256')}, "
+                         f"computed {digest}); the file is corrupted")
     config = ModelConfig(**json.loads(payload["model_config"]))
     steps = [int(s) for s in payload["steps"]]
     states = [{k: v[i] for k, v in payload["params"].items()} for i in range(len(steps))]

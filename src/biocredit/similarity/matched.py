@@ -21,13 +21,22 @@ __all__ = ["stack_runs", "matched_grid", "matched_curves", "curve_difference", "
 
 
 def stack_runs(runs: list[xr.Dataset]) -> xr.Dataset:
-    """Combine per-run distance files (attrs ``rule``, ``arch``, ``seed``) into one (rule, arch, seed, checkpoint)
-    dataset."""
+    """Combine per-run files (attrs ``rule``, ``arch``, ``seed``) into one (rule, arch, seed, checkpoint) dataset.
+
+    Runs may have different checkpoints (a diverged run stops early): the union is used and missing values are NaN.
+    """
     if not runs:
         raise ValueError("no runs to combine")
-    keyed = [r.expand_dims(rule=[r.attrs["rule"]], arch=[r.attrs["arch"]], seed=[int(r.attrs["seed"])]) for r in runs]
-    out = xr.combine_by_coords([k.drop_attrs() for k in keyed], combine_attrs="drop", join="outer")
-    return out.transpose("rule", "arch", "seed", "checkpoint")
+    keys = [(str(r.attrs["rule"]), str(r.attrs["arch"]), int(r.attrs["seed"])) for r in runs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"duplicate runs among {keys}")
+    ckpts = sorted(set().union(*(r.checkpoint.values.tolist() for r in runs)))
+    aligned = [r.drop_attrs().reindex(checkpoint=ckpts) for r in runs]
+    stacked = xr.concat(aligned, dim="run", data_vars="all", coords="minimal", join="outer")
+    rule, arch, seed = zip(*keys, strict=True)
+    stacked = stacked.assign_coords(rule=("run", list(rule)), arch=("run", list(arch)), seed=("run", list(seed)))
+    out = stacked.set_index(run=["rule", "arch", "seed"]).unstack("run")
+    return out.transpose("rule", "arch", "seed", ...)
 
 
 def matched_grid(summary: xr.Dataset, n_grid: int = 50) -> np.ndarray:
