@@ -67,8 +67,18 @@ def runs_of_dataset(dataset):
     return [r for r in similarity_runs() if dataset_of(r.split("/")[1]) == dataset]
 
 
+def a1_checkpoints(wildcards):
+    """Checkpoints of the first arch and seed, one per rule, for the task overview figure."""
+    s = config["similarity"]
+    return [
+        f"results/runs/{run_dir(STUDY_A, wildcards.task, s['archs'][0], r, s['seeds'][0])}/checkpoints.pt"
+        for r in s["rules"]
+    ]
+
+
 def final_outputs():
     figs = expand("results/figures/A/A2_{dataset}.png", dataset=similarity_datasets())
+    figs += expand("results/figures/A/A1_{task}.png", task=config["similarity"]["tasks"])
     return figs + ["results/claims.json"]
 
 

@@ -40,3 +40,27 @@ rule claims:
         ENV
     script:
         "../scripts/claims.py"
+
+
+rule figure_a1:
+    input:
+        data=task_data,
+        checkpoints=a1_checkpoints,
+        lib=lib("figures/style.py", "figures/tasks.py", "pipeline.py"),
+    output:
+        png=report(
+            "results/figures/A/A1_{task}.png",
+            caption="report/fig_a1.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A1", "task": "{task}"},
+        ),
+        pdf="results/figures/A/A1_{task}.pdf",
+    params:
+        task_cfg=task_params,
+        rules=config["similarity"]["rules"],
+    log:
+        "results/logs/figure_a1/{task}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/figure_a1.py"

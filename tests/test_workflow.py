@@ -65,6 +65,7 @@ def test_smoke_preset_runs_whole_dag_then_has_nothing_to_do(tmp_path, mirror):
     assert row["preset"] == "smoke" and isinstance(row["holds"], bool) and row["n"] == 4
     assert row["value"] is not None and len(row["ci"]) == 2
     assert (res / "figures/A/A2_hatsopoulos2007.png").stat().st_size > 10_000
+    assert (res / "figures/A/A1_reach.png").stat().st_size > 10_000
     with xr.open_dataset(res / "data/hatsopoulos2007.nc") as ds:
         assert ds["rate"].dims == ("unit", "time", "condition") and ds.sizes["unit"] == 141
         assert ds.attrs["sha256"].startswith("42ba0083")

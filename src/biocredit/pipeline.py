@@ -223,6 +223,34 @@ def figure_a2(
     write_json(row, out_claim)
 
 
+def figure_a1(
+    data: str, checkpoints: dict[str, str], out_png: str, out_pdf: str, *, task: str, task_cfg: dict
+) -> None:
+    """Figure A1 for one task: inputs, targets and the final outputs of one trained network per rule."""
+    from biocredit.figures.style import save
+    from biocredit.figures.tasks import task_overview
+    from biocredit.model import RateRNN
+    from biocredit.train import load_checkpoints
+
+    with xr.open_dataset(data) as ds:
+        recordings = ds.load()
+    t = build_task(task, task_cfg, recordings)
+    batch = t.analysis_batch()
+    outputs = {}
+    for rule, path in checkpoints.items():
+        config, _, states = load_checkpoints(path)
+        model = RateRNN(config)
+        model.load_state_dict(states[-1])
+        with torch.no_grad():
+            outputs[rule] = model(batch.x)[0].numpy()
+    fig = task_overview(
+        batch.x.numpy(), batch.y.numpy(), batch.mask.numpy(), outputs, recordings, t.dt_ms,
+        title=f"{task} task and {recordings.attrs.get('dataset', '')} recordings",
+        input_labels=getattr(t, "input_labels", None), output_labels=getattr(t, "output_labels", None),
+    )
+    save(fig, out_png, out_pdf)
+
+
 def collect_claims(paths: list[str], out: str) -> None:
     from biocredit.claims import collect_claims as _collect
 

@@ -49,6 +49,8 @@ class ReachTask(Task):
     n_in = 3
     n_out = 2
     dt_ms = 10.0
+    input_labels = ["sin θ · bump", "cos θ · bump", "hold cue"]
+    output_labels = ["shoulder angle", "elbow angle"]
 
     def __init__(
         self,
