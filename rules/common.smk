@@ -1,9 +1,10 @@
 # Helpers shared by every stage: config validation, the run grid, paths, and library inputs.
 from pathlib import Path
 
+from snakemake.logging import logger
 from snakemake.utils import validate
 
-from biocredit.data import remote_file
+from biocredit.data import REMOTE_FILES, remote_file
 
 validate(config, schema="schemas/config.schema.yaml")
 
@@ -35,16 +36,56 @@ def raw_path(dataset):
     return f"results/raw/{remote_file(dataset).relpath}"
 
 
-def raw_input(wildcards):
-    return raw_path(wildcards.dataset)
-
-
 def dataset_of(task):
     return config["tasks"][task]["dataset"]
 
 
+def missing_user_data(dataset):
+    """Why a user-supplied dataset cannot be used ('' when all its files are given and exist)."""
+    files = config["user_data"].get(dataset, {})
+    unset = [k for k, v in files.items() if not v]
+    if unset:
+        return f"user_data.{dataset}.{{{','.join(unset)}}} not set (the data are not public)"
+    absent = [v for v in files.values() if not Path(str(v).split(":")[0]).is_file()]
+    return f"file(s) not found: {', '.join(absent)}" if absent else ""
+
+
+def dataset_status():
+    """Every dataset study A names, with 'used' or the reason it is skipped."""
+    status = {}
+    for task in config["similarity"]["tasks"]:
+        d = dataset_of(task)
+        reason = missing_user_data(d) if d in config["user_data"] else ""
+        status[d] = {"dataset": d, "task": task, "status": "skipped" if reason else "used", "reason": reason}
+    return status
+
+
+SKIPPED = {d: s["reason"] for d, s in dataset_status().items() if s["status"] == "skipped"}
+for _d, _why in SKIPPED.items():
+    logger.warning(f"biocredit: skipping dataset {_d} and its jobs: {_why}")
+
+
+def raw_input(wildcards):
+    """The downloaded file, or for a user-supplied dataset its files by role."""
+    if wildcards.dataset in config["user_data"]:
+        return {k: str(v).split(":")[0] for k, v in config["user_data"][wildcards.dataset].items()}
+    return {"raw": raw_path(wildcards.dataset)}
+
+
+def raw_files(wildcards):
+    """What the loader gets: the downloaded path, or the user's file specs (with any `:variable`)."""
+    if wildcards.dataset in config["user_data"]:
+        return dict(config["user_data"][wildcards.dataset])
+    return raw_path(wildcards.dataset)
+
+
 def run_dir(study, task, arch, rule_name, seed):
     return f"{study}/{task}/{arch}/{rule_name}/seed{seed}"
+
+
+def similarity_tasks():
+    """Study A's tasks whose recordings are available."""
+    return [t for t in config["similarity"]["tasks"] if dataset_of(t) not in SKIPPED]
 
 
 def similarity_runs():
@@ -52,7 +93,7 @@ def similarity_runs():
     s = config["similarity"]
     return [
         run_dir(STUDY_A, task, arch, r, seed)
-        for task in s["tasks"]
+        for task in similarity_tasks()
         for arch in s["archs"]
         for r in s["rules"]
         for seed in s["seeds"]
@@ -60,7 +101,7 @@ def similarity_runs():
 
 
 def similarity_datasets():
-    return sorted({dataset_of(t) for t in config["similarity"]["tasks"]})
+    return sorted({dataset_of(t) for t in similarity_tasks()})
 
 
 def runs_of_dataset(dataset):
@@ -78,8 +119,8 @@ def a1_checkpoints(wildcards):
 
 def final_outputs():
     figs = expand("results/figures/A/A2_{dataset}.png", dataset=similarity_datasets())
-    figs += expand("results/figures/A/A1_{task}.png", task=config["similarity"]["tasks"])
-    return figs + ["results/claims.json"]
+    figs += expand("results/figures/A/A1_{task}.png", task=similarity_tasks())
+    return figs + ["results/claims.json", "results/datasets.json"]
 
 
 def task_data(wildcards):

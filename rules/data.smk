@@ -15,13 +15,28 @@ rule download:
 
 rule preprocess:
     input:
-        raw=raw_input,
-        lib=lib("data/fetch.py", "data/hatsopoulos.py", "data/preprocess.py"),
+        unpack(raw_input),
+        lib=lib("data/fetch.py", "data/hatsopoulos.py", "data/sussillo.py", "data/preprocess.py"),
     output:
         "results/data/{dataset}.nc",
+    params:
+        files=raw_files,
     log:
         "results/logs/preprocess/{dataset}.log",
     conda:
         ENV
     script:
         "../scripts/preprocess.py"
+
+
+rule dataset_status:
+    output:
+        report("results/datasets.json", caption="report/datasets.rst", category="Data"),
+    params:
+        status=dataset_status(),
+    log:
+        "results/logs/dataset_status.log",
+    conda:
+        ENV
+    script:
+        "../scripts/dataset_status.py"

@@ -3,4 +3,4 @@
 from biocredit import pipeline
 
 pipeline.configure(snakemake.log[0])
-pipeline.preprocess(snakemake.wildcards.dataset, snakemake.input.raw, snakemake.output[0])
+pipeline.preprocess(snakemake.wildcards.dataset, snakemake.params.files, snakemake.output[0])

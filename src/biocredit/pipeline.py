@@ -55,10 +55,20 @@ def download(name: str, out: str, mirror_setting: str | None) -> None:
     fetch(entry.url, out, entry.sha256, mirror=resolve_mirror(mirror_setting), mirror_relpath=entry.relpath)
 
 
-def preprocess(name: str, raw: str, out: str) -> None:
+def preprocess(name: str, raw, out: str) -> None:
+    """Raw file (or a user dataset's files by role) → NetCDF contract."""
     from biocredit.data import preprocess_dataset
 
     preprocess_dataset(name, raw, out)
+
+
+def write_dataset_status(status: dict, out: str) -> None:
+    """The list of datasets with 'used' or 'skipped' and the reason; skipped ones are also logged."""
+    rows = sorted(status.values(), key=lambda r: r["dataset"])
+    for r in rows:
+        if r["status"] == "skipped":
+            log.warning("dataset %s skipped: %s", r["dataset"], r["reason"])
+    write_json(rows, out)
 
 
 def build_task(task_name: str, task_cfg: dict, data: xr.Dataset | None):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import xarray as xr
 
 from biocredit.data.hatsopoulos import load_hatsopoulos
+from biocredit.data.sussillo import load_sussillo
 from biocredit.data.registry import remote_file
 from biocredit.io import write_netcdf
 
@@ -24,14 +25,24 @@ DATASET_LOADERS: dict[str, Callable[[str | os.PathLike], xr.Dataset]] = {
 }
 
 
-def preprocess_dataset(name: str, raw_path: str | os.PathLike, out_path: str | os.PathLike) -> None:
-    """Load the raw file of dataset ``name`` (checksum-verified) and write it as NetCDF, atomically.
+#: datasets the user supplies (not downloadable): name -> loader taking the files by keyword
+USER_DATASET_LOADERS: dict[str, Callable[..., xr.Dataset]] = {"sussillo2015": load_sussillo}
+
+
+def preprocess_dataset(name: str, raw_path, out_path: str | os.PathLike) -> None:
+    """Load the raw file(s) of dataset ``name`` (downloads checksum-verified) and write NetCDF, atomically.
+
+    ``raw_path`` is the downloaded file's path, or for user-supplied datasets a dict of their files by role.
 
     Raises:
         ValueError: ``name`` is not a known dataset.
     """
+    if name in USER_DATASET_LOADERS:
+        write_netcdf(USER_DATASET_LOADERS[name](**raw_path), out_path)
+        return
     try:
         loader = DATASET_LOADERS[name]
     except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASET_LOADERS))}") from None
+        known = sorted(DATASET_LOADERS) + sorted(USER_DATASET_LOADERS)
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(known)}") from None
     write_netcdf(loader(raw_path), out_path)
