@@ -8,8 +8,8 @@ from collections.abc import Callable
 import xarray as xr
 
 from biocredit.data.hatsopoulos import load_hatsopoulos
-from biocredit.data.sussillo import load_sussillo
 from biocredit.data.registry import remote_file
+from biocredit.data.sussillo import load_sussillo
 from biocredit.io import write_netcdf
 
 __all__ = ["DATASET_LOADERS", "preprocess_dataset"]

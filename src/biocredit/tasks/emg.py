@@ -1,4 +1,6 @@
-"""Reach task producing muscle activity (Liu, Yang & Cueva 2025, task ``Sussillo2015_planinputextendedscaledup_holdcue``).
+"""Reach task producing muscle activity.
+
+Liu, Yang & Cueva 2025, task ``Sussillo2015_planinputextendedscaledup_holdcue``.
 
 Time step 10 ms. 16 inputs: the 15-dimensional condition "plan" input (the data's plan input at bin 100, i.e.
 −550 ms, scaled
@@ -49,7 +51,9 @@ class EMGTask(Task):
         self.plan = plan / np.abs(plan).max()  # (condition, 15)
         self.emg = np.asarray(emg, float)  # (condition, 7, 66)
         if self.plan.shape[1] != 15 or self.emg.shape[1] != self.n_out or len(self.plan) != len(self.emg):
-            raise ValueError(f"plan must be (condition, 15) and emg (condition, 7, time); got {plan.shape}, {emg.shape}")
+            raise ValueError(
+                f"plan must be (condition, 15) and emg (condition, 7, time); got {plan.shape}, {self.emg.shape}"
+            )
         self.times_ms = np.asarray(times_ms, float)
         self.n_steps, self.output_offset = n_steps, output_offset
         self.movement_onset_step = movement_onset_step
