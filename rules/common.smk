@@ -118,7 +118,7 @@ def a1_checkpoints(wildcards):
 
 
 def final_outputs():
-    figs = expand("results/figures/A/A2_{dataset}.png", dataset=similarity_datasets())
+    figs = expand("results/figures/A/{fig}_{dataset}.png", fig=["A2", "A3"], dataset=similarity_datasets())
     figs += expand("results/figures/A/A1_{task}.png", task=similarity_tasks())
     return figs + ["results/claims.json", "results/datasets.json"]
 
@@ -154,4 +154,4 @@ def similarity_metrics(wildcards):
 
 
 def claim_files():
-    return expand("results/claims/A2-{dataset}.json", dataset=similarity_datasets())
+    return expand("results/claims/{fig}-{dataset}.json", fig=["A2", "A3"], dataset=similarity_datasets())

@@ -29,6 +29,33 @@ rule figure_a2:
         "../scripts/figure_a2.py"
 
 
+rule figure_a3:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        lib=lib("figures/style.py", "figures/similarity.py", "similarity/matched.py", "stats.py", "claims.py"),
+    output:
+        png=report(
+            "results/figures/A/A3_{dataset}.png",
+            caption="report/fig_a3.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A3", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A3_{dataset}.pdf",
+        claim="results/claims/A3-{dataset}.json",
+    params:
+        arch=config["similarity"]["archs"][0],
+        rules=config["similarity"]["rules"],
+        fractions=config["similarity"]["matched_levels"],
+        margin=config["similarity"]["equivalence_margin"],
+        preset=config["preset"],
+    log:
+        "results/logs/figure_a3/{dataset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/figure_a3.py"
+
+
 rule claims:
     input:
         claim_files(),

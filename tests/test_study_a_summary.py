@@ -118,3 +118,17 @@ def test_curve_difference_permutation_p_is_exact():
     assert res["mean_diff"] == pytest.approx(1.0)
     assert res["p"] == pytest.approx(2 / 20)  # the observed split and its mirror out of C(6, 3) = 20
     assert res["ci"][0] > 0.5
+
+
+def test_values_at_levels_are_fractions_of_the_matched_range():
+    from biocredit.similarity.matched import matched_grid, values_at_levels
+
+    summary = _summary(0.1)
+    at = values_at_levels(summary, [0.0, 0.5, 1.0])
+    grid = matched_grid(summary, 2)
+    np.testing.assert_allclose(at.accuracy.values, [grid[0], (grid[0] + grid[1]) / 2, grid[1]])
+    # distance is 0.8 - 0.3 * clip(acc) (+ offset), so at a level it is known in closed form
+    a = float(at.accuracy.sel(level=0.5))
+    got = at.procrustes.sel(level=0.5, arch="base")
+    np.testing.assert_allclose(got.sel(rule="bptt"), 0.8 - 0.3 * max(a, 0), atol=0.01)
+    np.testing.assert_allclose(got.sel(rule="eprop"), 0.9 - 0.3 * max(a, 0), atol=0.01)

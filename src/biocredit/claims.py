@@ -16,6 +16,8 @@ def _clean(v):
         return None
     if isinstance(v, (list, tuple)):
         return [_clean(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
     if hasattr(v, "item"):
         return _clean(v.item())
     return v

@@ -8,7 +8,7 @@ import xarray as xr
 from biocredit.figures.style import RULE_COLORS, RULE_LABELS, setup
 from biocredit.stats import mean_ci_over_runs
 
-__all__ = ["distance_vs_accuracy"]
+__all__ = ["distance_vs_accuracy", "distance_at_levels"]
 
 
 def distance_vs_accuracy(
@@ -60,3 +60,39 @@ def sns_despine(ax) -> None:
     import seaborn as sns
 
     sns.despine(ax=ax)
+
+
+def distance_at_levels(at_levels: xr.Dataset, tests: list[dict], arch: str, title: str, value: str = "procrustes",
+                       ylabel: str = "Procrustes distance to recordings"):
+    """Figure A3: distance when each run first reaches matched accuracy levels; seeds as points, rule means as
+    bars, and each level's test of the rule difference (difference of means, 95% CI, permutation p)."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import seaborn as sns
+
+    setup()
+    df = at_levels[value].sel(arch=arch).to_dataframe().reset_index().dropna(subset=[value])
+    df["rule"] = df["rule"].map(lambda r: RULE_LABELS.get(r, r))
+    acc = at_levels["accuracy"].values
+    df["level"] = df["level"].map(lambda f: f"{f:g} of range\n(acc {acc[list(at_levels.level.values).index(f)]:.2f})")
+    order = [f"{f:g} of range\n(acc {a:.2f})" for f, a in zip(at_levels.level.values, acc, strict=True)]
+    palette = {RULE_LABELS.get(r, r): RULE_COLORS.get(r, None) for r in at_levels.rule.values}
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    if len(df):
+        sns.barplot(df, x="level", y=value, hue="rule", order=order, palette=palette, alpha=0.35, errorbar=None,
+                    ax=ax)
+        sns.stripplot(df, x="level", y=value, hue="rule", order=order, palette=palette, dodge=True, size=6,
+                      ax=ax, legend=False)
+    top = float(np.nanmax(df[value])) if len(df) else 1.0
+    for k, t in enumerate(tests):
+        if t.get("mean_diff") is None or not np.isfinite(t.get("mean_diff", np.nan)):
+            continue
+        ax.text(k, top * 1.04, f"Δ={t['mean_diff']:+.3f}\np={t['p']:.2f}", ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, max(1.0, top * 1.2))
+    ax.set_xlabel("matched accuracy level")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8, title=None, loc="lower right")
+    sns_despine(ax)
+    _ = pd  # pandas is seaborn's input format here
+    return fig

@@ -17,7 +17,14 @@ import xarray as xr
 
 from biocredit.stats import first_passage_interpolate
 
-__all__ = ["stack_runs", "matched_grid", "matched_curves", "curve_difference", "rule_difference"]
+__all__ = [
+    "stack_runs",
+    "matched_grid",
+    "matched_curves",
+    "curve_difference",
+    "rule_difference",
+    "values_at_levels",
+]
 
 
 def stack_runs(runs: list[xr.Dataset]) -> xr.Dataset:
@@ -143,3 +150,22 @@ def rule_difference(
     ok = (np.isfinite(a).sum(0) >= min_runs) & (np.isfinite(b).sum(0) >= min_runs) if acc.size else np.zeros(0, bool)
     result["accuracy_range"] = [float(acc[ok].min()), float(acc[ok].max())] if ok.any() else []
     return result
+
+
+def values_at_levels(summary: xr.Dataset, fractions: list[float], value: str = "procrustes") -> xr.Dataset:
+    """Each run's ``value`` when it first reaches given accuracy levels, dims (rule, arch, seed, level).
+
+    A level ``f`` is the accuracy ``lo + f·(top − lo)`` of the matched range (:func:`matched_grid`: from the
+    largest untrained accuracy to the best accuracy that runs of every rule reach), so that levels mean the same
+    for every task whatever its accuracy scale (1 − normalised error can be far below 0 untrained). Runs that
+    never reach a level are NaN there.
+    """
+    grid = matched_grid(summary, n_grid=2)
+    lo, top = (float(grid[0]), float(grid[-1])) if grid.size else (float("nan"), float("nan"))
+    levels = np.array([lo + f * (top - lo) for f in fractions])
+    acc = summary["accuracy"].stack(run=("rule", "arch", "seed")).transpose("run", "checkpoint")
+    val = summary[value].stack(run=("rule", "arch", "seed")).transpose("run", "checkpoint")
+    rows = np.array([first_passage_interpolate(a, v, levels) for a, v in zip(acc.values, val.values, strict=True)])
+    out = xr.DataArray(rows.reshape(len(acc.run), len(levels)), dims=("run", "level"),
+                       coords={"run": acc.run, "level": list(fractions), "accuracy": ("level", levels)})
+    return out.unstack("run").transpose("rule", "arch", "seed", "level").to_dataset(name=value)
