@@ -76,3 +76,13 @@ def test_smoke_preset_runs_whole_dag_then_has_nothing_to_do(tmp_path, mirror):
         assert float(act.time[0]) == -800 and act.sizes["unit"] == 16
     again = snakemake(*args, "-n", env=env)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_paper_preset_expands_the_grid(tmp_path):
+    out = snakemake("-n", "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"),
+                    str(REPO / "presets/paper.yaml"))
+    text = out.stdout + out.stderr
+    counts = {line.split()[0]: int(line.split()[1]) for line in text.splitlines()
+              if len(line.split()) == 2 and line.split()[1].isdigit()}
+    assert counts["train"] == 2 * 5  # two rules x five seeds on the reach task (Sussillo data absent)
+    assert counts["activity"] == counts["compare"] == counts["train"]
