@@ -24,12 +24,16 @@ wildcard_constraints:
 
 
 def lib(*modules):
-    """Library files a rule depends on, so that a fix in biocredit reruns what it affects."""
+    """Library files a rule depends on (a folder means all its modules), so that a fix in biocredit reruns what
+    it affects."""
     paths = [LIB / m for m in modules]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise ValueError(f"lib(): no such library module {missing}")
-    return [str(p) for p in paths]
+    files = []
+    for p in paths:
+        files += sorted(str(f) for f in p.glob("*.py")) if p.is_dir() else [str(p)]
+    return files
 
 
 def raw_path(dataset):
@@ -138,6 +142,7 @@ def run_params(wildcards):
         "task_cfg": config["tasks"][wildcards.task],
         "arch_cfg": config["archs"][wildcards.arch],
         "train_cfg": study_config(wildcards.study)["training"],
+        "rule_options": config["rule_options"].get(wildcards.rule_name, {}),
     }
 
 

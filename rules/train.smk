@@ -4,8 +4,7 @@
 rule train:
     input:
         data=task_data,
-        lib=lib("model.py", "rules/__init__.py", "rules/base.py", "rules/bptt.py", "rules/eprop.py",
-                "tasks/base.py", "tasks/reach.py", "train.py", "pipeline.py"),
+        lib=lib("model.py", "rules", "tasks", "train.py", "pipeline.py"),
     output:
         checkpoints="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/checkpoints.pt",
         metrics="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/metrics.nc",

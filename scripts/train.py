@@ -16,4 +16,5 @@ pipeline.train_run(
     seed=int(wc.seed),
     train_cfg=run["train_cfg"],
     device=snakemake.params.device,
+    rule_options=run["rule_options"],
 )

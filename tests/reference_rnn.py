@@ -109,3 +109,111 @@ def factorised_bptt_gradients(p, x, target, mask, lam):
     g["w_out"] = np.einsum("bto,btn->on", dy, h)
     g["b_out"] = dy.sum((0, 1))
     return g
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Oracles for the rule zoo: truncated BPTT, random feedback (e-prop, RFLO), MDGL. Same equations, no library code.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def tbptt_cuts(n_steps, window):
+    """Steps t whose recurrent drive sees h_{t-1} detached: windows of ``window`` steps counted from the trial end."""
+    return [(n_steps - t) % window == 0 for t in range(n_steps)]
+
+
+def cut_learning_signal(p, a, dh_partial, cut):
+    """dE/dh_t with the W_rec path into a_t removed wherever cut[t]; also δ_0 = dE/da_0 (for a0's extra path)."""
+    alpha = p["alpha"]
+    batch, n_steps, n = a.shape
+    signal = np.zeros_like(dh_partial)
+    delta_next = np.zeros((batch, n))  # δ_{t+1} = dE/da_{t+1}
+    for t in range(n_steps - 1, -1, -1):
+        through_w = t + 1 < n_steps and not cut[t + 1]
+        signal[:, t] = dh_partial[:, t] + (alpha * delta_next @ p["w_rec"] if through_w else 0.0)
+        delta_next = signal[:, t] * retanh_grad(a[:, t]) + (1 - alpha) * delta_next
+    return signal, delta_next
+
+
+def tbptt_gradients(p, x, target, mask, lam, window):
+    """Truncated BPTT (Williams & Zipser 1990): truncated total learning signal × eligibility traces.
+
+    ``window`` is the number of steps per window; cuts counted from the trial end (``tbptt_cuts``). A cut at t = 0
+    also removes a0's path through h_{-1} = f(a0) and W_rec.
+    """
+    _, a, h, h_prev, dy, dh_partial = loss_and_partials(p, x, target, mask, lam)
+    cut = tbptt_cuts(a.shape[1], window)
+    signal, delta_first = cut_learning_signal(p, a, dh_partial, cut)
+    g = trace_gradients(p, x, a, h_prev, signal)
+    if not cut[0]:
+        g["a0"] = g["a0"] + (p["alpha"] * delta_first @ p["w_rec"] * retanh_grad(p["a0"])).sum(0)
+    g["w_out"] = np.einsum("bto,btn->on", dy, h)
+    g["b_out"] = dy.sum((0, 1))
+    return g
+
+
+def eprop_random_gradients(p, x, target, mask, lam, feedback):
+    """Random e-prop: learning signal Bᵀ ∂E/∂y_t + ∂(λ mean h²)/∂h_t (exact), e-prop traces; readout exact."""
+    _, a, h, h_prev, dy, _ = loss_and_partials(p, x, target, mask, lam)
+    signal = dy @ feedback + 2 * lam * h / h.size
+    g = trace_gradients(p, x, a, h_prev, signal)
+    g["w_out"] = np.einsum("bto,btn->on", dy, h)
+    g["b_out"] = dy.sum((0, 1))
+    return g
+
+
+def rflo_gradients(p, x, target, mask, feedback):
+    """RFLO (Murray 2019) for a_t = (1-α) a_{t-1} + α(W h_{t-1} + U x_t + b), h_t = f(a_t), run fully online.
+
+    One forward pass; at each step the output error err_t = ∂E_task/∂y_t is fed back through B and multiplied by
+    the per-synapse trace p_ij,t = f'(a_i,t) ε_ij,t with ε_ij,t = (1-α) ε_ij,t-1 + α h_j,t-1 (the RTRL sensitivity
+    ∂h_i,t/∂W_ij without its non-local W term). The activity penalty is not part of the learning signal, so no
+    ``lam`` argument. W_out and b_out learn from err_t h_tᵀ and err_t.
+    """
+    alpha = p["alpha"]
+    batch, n_steps, n_in = x.shape
+    n = p["w_rec"].shape[0]
+    denom = mask.sum() * p["w_out"].shape[0]
+    a = np.broadcast_to(p["a0"], (batch, n)).copy()
+    h = retanh(a)
+    eps_rec = np.zeros((batch, n, n))
+    eps_in = np.zeros((batch, n, n_in))
+    eps_b = np.zeros((batch, n))
+    eps_a0 = np.ones((batch, n))
+    g = {k: np.zeros_like(p[k]) for k in ("w_rec", "w_in", "b", "a0", "w_out", "b_out")}
+    for t in range(n_steps):
+        h_prev = h
+        a = (1 - alpha) * a + alpha * (h_prev @ p["w_rec"].T + x[:, t] @ p["w_in"].T + p["b"])
+        h = retanh(a)
+        eps_rec = (1 - alpha) * eps_rec + alpha * h_prev[:, None, :]
+        eps_in = (1 - alpha) * eps_in + alpha * x[:, t][:, None, :]
+        eps_b = (1 - alpha) * eps_b + alpha
+        eps_a0 = (1 - alpha) * eps_a0
+        y = h @ p["w_out"].T + p["b_out"]
+        err = 2 * (y - target[:, t]) * mask[:, t, None] / denom  # ∂E_task/∂y_t
+        fb = err @ feedback  # (Bᵀ err_t)_i, the random-feedback learning signal
+        psi = retanh_grad(a)
+        g["w_rec"] += np.einsum("bi,bij->ij", fb, psi[:, :, None] * eps_rec)  # Σ_b (Bᵀerr)_i p_ij
+        g["w_in"] += np.einsum("bi,bij->ij", fb, psi[:, :, None] * eps_in)
+        g["b"] += (fb * psi * eps_b).sum(0)
+        g["a0"] += (fb * psi * eps_a0).sum(0)
+        g["w_out"] += err.T @ h
+        g["b_out"] += err.sum(0)
+    return g
+
+
+def mdgl_gradients(p, x, target, mask, lam):
+    """MDGL (Liu et al. 2021): L_t = ∂E/∂h_t + α W_recᵀ(f'(a_{t+1}) ⊙ ∂E/∂h_{t+1}) × e-prop traces.
+
+    The initial state is the rate of step -1: a0 also gets f'(a0) ⊙ α W_recᵀ(f'(a_0) ⊙ ∂E/∂h_0).
+    """
+    alpha = p["alpha"]
+    _, a, h, h_prev, dy, dh_partial = loss_and_partials(p, x, target, mask, lam)
+    modulated = dh_partial * retanh_grad(a)  # f'(a_t) ⊙ ∂E/∂h_t
+    one_step = alpha * modulated @ p["w_rec"]  # what step t sends to the units it hears from, at step t-1
+    signal = dh_partial.copy()
+    signal[:, :-1] += one_step[:, 1:]
+    g = trace_gradients(p, x, a, h_prev, signal)
+    g["a0"] = g["a0"] + (one_step[:, 0] * retanh_grad(p["a0"])).sum(0)
+    g["w_out"] = np.einsum("bto,btn->on", dy, h)
+    g["b_out"] = dy.sum((0, 1))
+    return g

@@ -18,8 +18,9 @@ Initialisation (Liu, Yang & Cueva 2025 code): ``W_in ~ N(0, 1/n_in)``, ``W_rec =
 ``b = b_out = a0 = 0``.
 
 How credit flows backwards is not the model's business: a :class:`~biocredit.rules.LearningRule` decides what
-the recurrent drive sees of ``h_{t-1}`` (all of it for BPTT, a detached copy for e-prop, …) and how the readout
-sends errors back.
+the recurrent drive sees of ``h_{t-1}`` (all of it for BPTT, a detached copy for e-prop, …), whether a cut step
+still passes the *partial* learning signal one recurrent step back (MDGL), how the readout sends errors back
+(random feedback) and whether loss terms on the rates themselves (the activity penalty) send credit (RFLO: no).
 """
 
 from __future__ import annotations
@@ -60,12 +61,15 @@ class _FusedRecurrence(torch.autograd.Function):
 
     Forward runs without building a graph; backward runs the adjoint recursion once, step by step, and forms the
     weight gradient as one matrix product over all (trial, step) pairs. ``cut[t]`` removes the path from
-    ``h_{t-1}`` through ``W_rec`` (what a learning rule detaches). Equal to autograd through
-    :func:`recurrence` with ``fused=False`` (tested), but several times faster; not twice differentiable.
+    ``h_{t-1}`` through ``W_rec`` (what a learning rule detaches). With ``one_step`` a cut step still sends
+    ``α W_recᵀ (g_t ⊙ f'(a_t))`` to ``h_{t-1}``, where ``g_t`` is the *partial* gradient arriving at ``h_t`` from
+    outside the recurrence (readout, activity penalty) — one step of non-local credit that goes no further (MDGL).
+    Equal to autograd through :func:`recurrence` with ``fused=False`` (tested), but several times faster; not
+    twice differentiable.
     """
 
     @staticmethod
-    def forward(ctx, drive, a0, w_rec, alpha, activation, cut):
+    def forward(ctx, drive, a0, w_rec, alpha, activation, cut, one_step=False):
         f = ACTIVATIONS[activation]
         batch, n_steps, n = drive.shape
         a_all = torch.empty_like(drive)
@@ -79,7 +83,7 @@ class _FusedRecurrence(torch.autograd.Function):
             a_all[:, t] = a
             h_all[:, t] = h
         ctx.save_for_backward(a0, w_rec, a_all, h_all)
-        ctx.alpha, ctx.activation, ctx.cut = alpha, activation, cut
+        ctx.alpha, ctx.activation, ctx.cut, ctx.one_step = alpha, activation, cut, one_step
         return h_all
 
     @staticmethod
@@ -90,32 +94,38 @@ class _FusedRecurrence(torch.autograd.Function):
         batch, n_steps, n = h_all.shape
         grad_a_all = torch.empty_like(h_all)
         carry_a = grad_h.new_zeros(batch, n)  # dL/da_t arriving from a_{t+1} through the leak
-        carry_h = grad_h.new_zeros(batch, n)  # dL/dh_t arriving from a_{t+1} through W_rec
+        zero = grad_h.new_zeros(batch, n)  # never written in place: shared by every cut step
+        carry_h = zero  # dL/dh_t arriving from a_{t+1} through W_rec
         gain = fprime(a_all, h_all)
         for t in range(n_steps - 1, -1, -1):
             grad_a = torch.addcmul(carry_a, grad_h[:, t] + carry_h, gain[:, t])
             grad_a_all[:, t] = grad_a
             carry_a = grad_a * (1 - alpha)
-            if cut[t]:
-                carry_h = torch.zeros_like(carry_h)
-            else:
+            if not cut[t]:
                 carry_h = (grad_a @ w_rec).mul_(alpha)
+            elif ctx.one_step:  # MDGL: only the partial signal at h_t, through f'(a_t) and one step of W_rec
+                carry_h = ((grad_h[:, t] * gain[:, t]) @ w_rec).mul_(alpha)
+            else:
+                carry_h = zero
         h0 = ACTIVATIONS[ctx.activation](a0).expand(batch, n)
         h_prev = torch.cat([h0.unsqueeze(1), h_all[:, :-1]], dim=1)
         grad_w_rec = alpha * grad_a_all.reshape(-1, n).t() @ h_prev.reshape(-1, n)
         grad_a0 = (carry_a + carry_h * fprime(a0, h0[:1]).expand(batch, n)).sum(0)
-        return alpha * grad_a_all, grad_a0, grad_w_rec, None, None, None
+        return alpha * grad_a_all, grad_a0, grad_w_rec, None, None, None, None
 
 
-def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True):
+def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True, one_step=False):
     """Rates ``h`` (batch, time, N) of the leaky recurrence driven by ``drive`` (batch, time, N).
 
     ``cut`` is a sequence of bools, one per step: where true, ``h_{t-1}`` enters the recurrent drive detached.
-    ``fused=True`` uses the fast hand-written backward; ``fused=False`` the plain autograd loop (reference;
-    supports double backward, needed for Hessian-vector products).
+    ``one_step`` (MDGL): a cut step still sends the partial gradient ``g_t`` that reaches ``h_t`` from outside the
+    recurrence back to ``h_{t-1}`` as ``α W_recᵀ (g_t ⊙ f'(a_t))``, and no further. ``fused=True`` uses the fast
+    hand-written backward; ``fused=False`` the plain autograd loop (reference; supports double backward, needed
+    for Hessian-vector products).
     """
     if fused:
-        return _FusedRecurrence.apply(drive, a0, w_rec, alpha, activation, tuple(bool(c) for c in cut))
+        return _FusedRecurrence.apply(drive, a0, w_rec, alpha, activation, tuple(bool(c) for c in cut),
+                                      bool(one_step))
     f = ACTIVATIONS[activation]
     batch, n_steps, n = drive.shape
     a = a0.expand(batch, n)
@@ -123,10 +133,19 @@ def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True):
     w_rec_t = w_rec.t()
     rates = []
     for t in range(n_steps):
-        h_seen = h.detach() if cut[t] else h
+        h_prev = h
+        h_seen = h_prev.detach() if cut[t] else h_prev
         a = (1 - alpha) * a + alpha * (h_seen @ w_rec_t + drive[:, t])
         h = f(a)
-        rates.append(h)
+        if cut[t] and one_step:
+            # A shadow of h_t whose value is exactly zero and whose only gradient path is g_t -> f'(a_t) -> α W_rec
+            # -> h_{t-1}. It is added to the *returned* rate only, so g_t is the partial signal (the one-step credit
+            # that h_t itself receives enters h, not the returned copy, and is not passed on again).
+            a_shadow = a.detach() + alpha * ((h_prev - h_prev.detach()) @ w_rec_t.detach())
+            shadow = f(a_shadow)
+            rates.append(h + (shadow - shadow.detach()))
+        else:
+            rates.append(h)
     return torch.stack(rates, dim=1)
 
 
@@ -178,7 +197,8 @@ class RateRNN(nn.Module):
 
         ``rule`` (a :class:`~biocredit.rules.LearningRule`, default BPTT) shapes the backward pass only; the
         forward values are the same for every rule. ``fused=False`` runs the reference autograd loop (twice
-        differentiable); the default fused path is faster and gives the same gradients.
+        differentiable for BPTT); the default fused path is faster and gives the same gradients. A rule with
+        ``activity_credit = False`` (RFLO) gets ``h`` back detached: loss terms on the rates send it no credit.
         """
         from biocredit.rules import BPTT
 
@@ -186,9 +206,10 @@ class RateRNN(nn.Module):
         n_steps = x.shape[1]
         drive = torch.nn.functional.linear(x, self.w_in, self.b)  # (B, T, N): the input drive, all steps at once
         cut = [rule.cuts_recurrence(t, n_steps) for t in range(n_steps)]
-        h = recurrence(drive, self.a0, self.w_rec, self.alpha, self.config.activation, cut, fused=fused)
+        h = recurrence(drive, self.a0, self.w_rec, self.alpha, self.config.activation, cut, fused=fused,
+                       one_step=rule.one_step_credit)
         y = rule.readout(h, self.w_out, self.b_out)
-        return y, h
+        return y, (h if rule.activity_credit else h.detach())
 
     @torch.no_grad()
     def recurrent_eigenvalues(self) -> torch.Tensor:

@@ -114,6 +114,7 @@ def train_run(
     device: str = "auto",
     progress: bool = True,
     resume_every: int = 50,
+    rule_options: dict | None = None,
 ) -> None:
     """Train one (task, arch, rule, seed) run; write its checkpoints and metrics log.
 
@@ -122,13 +123,17 @@ def train_run(
     removed once the outputs are written.
     """
     from biocredit.rules import make_rule
+    from biocredit.rules import rule_options as accepted_options
     from biocredit.train import save_checkpoints, train
 
     with xr.open_dataset(data) as ds:
         t = build_task(task, task_cfg, ds.load())
+    options = dict(rule_options or {})
+    if "seed" in accepted_options(rule):
+        options.setdefault("seed", int(seed))  # random feedback drawn per run, reproducibly
     resume = Path(out_checkpoints).with_name("resume.pt")
     result = train(
-        t, _model_config(t, arch_cfg), make_rule(rule), _train_config(train_cfg), seed, device, progress,
+        t, _model_config(t, arch_cfg), make_rule(rule, **options), _train_config(train_cfg), seed, device, progress,
         resume_path=resume, resume_every=resume_every,
     )
     meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}

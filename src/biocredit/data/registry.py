@@ -50,9 +50,19 @@ REMOTE_FILES: dict[str, RemoteFile] = {
 }
 
 
+def _register_mnist() -> None:
+    # MNIST's four IDX files are declared beside their parser (biocredit.data.mnist), which imports RemoteFile
+    # from here; registering them lazily avoids a circular import at module load.
+    from biocredit.data.mnist import MNIST_FILES
+
+    REMOTE_FILES.update({f.name: f for f in MNIST_FILES})
+
+
 def remote_file(name: str) -> RemoteFile:
     """Look up a registry entry; an unknown name raises KeyError listing the known ones."""
     try:
+        if name not in REMOTE_FILES:
+            _register_mnist()
         return REMOTE_FILES[name]
     except KeyError:
         raise KeyError(f"unknown remote file {name!r}; known: {', '.join(sorted(REMOTE_FILES))}") from None

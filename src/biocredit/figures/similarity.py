@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from biocredit.figures.style import RULE_COLORS, RULE_LABELS, setup
+from biocredit.figures.style import RULE_LABELS, rule_color, setup
 from biocredit.stats import mean_ci_over_runs
 
 __all__ = ["distance_vs_accuracy", "distance_at_levels"]
@@ -28,7 +28,7 @@ def distance_vs_accuracy(
     setup()
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
     for rule in summary.rule.values:
-        color = RULE_COLORS.get(str(rule), None)
+        color = rule_color(str(rule))
         label = RULE_LABELS.get(str(rule), str(rule))
         runs = summary.sel(rule=rule, arch=arch)
         for seed in runs.seed.values:
@@ -76,7 +76,7 @@ def distance_at_levels(at_levels: xr.Dataset, tests: list[dict], arch: str, titl
     acc = at_levels["accuracy"].values
     df["level"] = df["level"].map(lambda f: f"{f:g} of range\n(acc {acc[list(at_levels.level.values).index(f)]:.2f})")
     order = [f"{f:g} of range\n(acc {a:.2f})" for f, a in zip(at_levels.level.values, acc, strict=True)]
-    palette = {RULE_LABELS.get(r, r): RULE_COLORS.get(r, None) for r in at_levels.rule.values}
+    palette = {RULE_LABELS.get(r, r): rule_color(str(r)) for r in at_levels.rule.values}
     fig, ax = plt.subplots(figsize=(6, 4.2))
     if len(df):
         sns.barplot(df, x="level", y=value, hue="rule", order=order, palette=palette, alpha=0.35, errorbar=None,

@@ -12,8 +12,30 @@ import seaborn as sns  # noqa: E402
 
 from biocredit.io import atomic_path  # noqa: E402
 
-RULE_COLORS = {"bptt": "#000000", "eprop": "#c51b8a", "tbptt": "#2c7fb8", "rflo": "#31a354", "mdgl": "#fd8d3c"}
-RULE_LABELS = {"bptt": "BPTT", "eprop": "e-prop", "tbptt": "truncated BPTT", "rflo": "RFLO", "mdgl": "MDGL"}
+RULE_COLORS = {
+    "bptt": "#000000",
+    "eprop": "#c51b8a",
+    "eprop_random": "#7a0177",
+    "tbptt": "#2c7fb8",
+    "rflo": "#31a354",
+    "mdgl": "#fd8d3c",
+}
+RULE_LABELS = {
+    "bptt": "BPTT",
+    "eprop": "e-prop",
+    "eprop_random": "e-prop (random feedback)",
+    "tbptt": "truncated BPTT",
+    "rflo": "RFLO",
+    "mdgl": "MDGL",
+}
+
+
+def rule_color(rule: str) -> str:
+    """The rule's colour; rules without one get a stable colour from the default cycle."""
+    if rule in RULE_COLORS:
+        return RULE_COLORS[rule]
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return cycle[sum(map(ord, rule)) % len(cycle)]
 
 
 def setup() -> None:

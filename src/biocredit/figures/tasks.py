@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from biocredit.figures.style import RULE_COLORS, RULE_LABELS, setup
+from biocredit.figures.style import RULE_LABELS, rule_color, setup
 
 __all__ = ["task_overview"]
 
@@ -50,9 +50,9 @@ def task_overview(
         label = output_labels[k] if output_labels else f"output {k}"
         ax.plot(t[counted], targets[trial, counted, k], ls="--", color=color, lw=1.6, label=f"target: {label}")
         for rule, out in outputs.items():
-            ax.plot(t, out[trial, :, k], color=RULE_COLORS.get(rule, color), lw=1.0, alpha=0.8)
+            ax.plot(t, out[trial, :, k], color=rule_color(rule), lw=1.0, alpha=0.8)
     for rule in outputs:
-        ax.plot([], [], color=RULE_COLORS.get(rule, "k"), label=f"{RULE_LABELS.get(rule, rule)} output")
+        ax.plot([], [], color=rule_color(rule), label=f"{RULE_LABELS.get(rule, rule)} output")
     ax.set_xlabel("time in trial (ms)")
     ax.set_ylabel("output (normalised units)")
     ax.set_title("targets and trained outputs")

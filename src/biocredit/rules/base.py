@@ -1,4 +1,14 @@
-"""The interface every learning rule implements."""
+"""The interface every learning rule implements.
+
+A rule shapes only the backward pass of :meth:`biocredit.model.RateRNN.forward`, through four knobs:
+
+- :meth:`LearningRule.cuts_recurrence` — at which steps ``t`` the recurrent drive sees a detached ``h_{t-1}``;
+- :attr:`LearningRule.one_step_credit` — whether a cut step still passes the *partial* learning signal of
+  ``h_t`` back one recurrent step (``α W_recᵀ (∂E/∂h_t ⊙ f'(a_t))`` to ``h_{t-1}``) and no further (MDGL);
+- :meth:`LearningRule.readout` — ``y = W_out h + b_out``; the backward may use another feedback matrix;
+- :attr:`LearningRule.activity_credit` — whether loss terms on the rates themselves (the activity penalty) send
+  their gradient into the network (RFLO: no; its learning signal is the fed-back output error alone).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +16,16 @@ import torch
 
 
 class LearningRule:
-    """Base class: exact gradients everywhere (the behaviour of BPTT). Subclasses override one hook or both."""
+    """Base class: exact gradients everywhere (the behaviour of BPTT). Subclasses override hooks and flags."""
 
     name = "base"
+    #: Cut steps still carry one recurrent step of the partial learning signal (see the module docstring).
+    one_step_credit: bool = False
+    #: Loss terms computed from the returned rates (the activity penalty) send credit into the network.
+    activity_credit: bool = True
+
+    def __init__(self) -> None:
+        """No options; rules with options take them as keywords with defaults (see ``make_rule``)."""
 
     def cuts_recurrence(self, t: int, n_steps: int) -> bool:
         """True where the recurrent drive at step ``t`` sees a detached ``h_{t-1}`` (no credit through ``W_rec``)."""
