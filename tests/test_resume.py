@@ -83,3 +83,40 @@ def test_resume_file_of_another_run_is_ignored(tmp_path, recordings):
     ref = tmp_path / "ref"
     train_run(str(recordings), str(ref / "checkpoints.pt"), str(ref / "metrics.nc"), **kw)
     np.testing.assert_array_equal(_outputs(out)[0].loss.values, _outputs(ref)[0].loss.values)
+
+
+def test_resume_restores_a_finite_training_set_sampler(tmp_path):
+    """Tasks with a finite training set draw epochs from a stateful sampler; a resumed run continues its epoch."""
+    from biocredit.model import ModelConfig
+    from biocredit.rules import BPTT
+    from biocredit.tasks import SequentialDigits
+    from biocredit.train import TrainConfig, train
+
+    class Killed(Exception):
+        pass
+
+    def run(resume=None, kill_after=None):
+        task = SequentialDigits.from_sklearn_digits(n_train=40, n_validation=20, n_test=20, seed=0)
+        if kill_after is not None:
+            calls = {"n": 0}
+            original = task.sample_batch
+
+            def dying(batch_size, rng):
+                calls["n"] += 1
+                if calls["n"] > kill_after:
+                    raise Killed
+                return original(batch_size, rng)
+
+            task.sample_batch = dying
+        cfg = TrainConfig(n_updates=30, lr=1e-2, batch_size=16, n_test_trials=8, checkpoints=(0, 30),
+                          optimizer="sgd", activity_penalty=0.0)
+        return train(task, ModelConfig(8, 12, 10, tau=1.0, activation="relu"), BPTT(), cfg, seed=1,
+                     progress=False, resume_path=resume, resume_every=7)
+
+    ref = run()
+    resume = tmp_path / "resume.pt"
+    with pytest.raises(Killed):
+        run(resume, kill_after=20)  # 1 test batch + 19 updates: the last resume state is at update 14, mid-epoch
+    assert int(torch.load(resume, weights_only=True)["step"]) == 14
+    resumed = run(resume)
+    np.testing.assert_array_equal(resumed.metrics.loss.values, ref.metrics.loss.values)

@@ -108,7 +108,26 @@ def _loss_terms(model, task, batch, rule, penalty):
 RESUME_FORMAT = "biocredit-resume-v1"
 
 
-def _save_resume(path, step, model, opt, penalty, batch_rng, per_update, per_ckpt, states, seed, rule_name) -> None:
+def _to_tensors(obj):
+    """Arrays inside a (nested) state as tensors, so the state loads with ``weights_only=True``."""
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj.copy())
+    if isinstance(obj, dict):
+        return {k: _to_tensors(v) for k, v in obj.items()}
+    return obj
+
+
+def _from_tensors(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.numpy()
+    if isinstance(obj, dict):
+        return {k: _from_tensors(v) for k, v in obj.items()}
+    return obj
+
+
+def _save_resume(
+    path, step, model, opt, penalty, batch_rng, per_update, per_ckpt, states, seed, rule_name, task
+) -> None:
     from biocredit.io import save_torch
 
     save_torch(
@@ -124,6 +143,8 @@ def _save_resume(path, step, model, opt, penalty, batch_rng, per_update, per_ckp
             "per_update": {k: torch.from_numpy(v) for k, v in per_update.items()},
             "per_ckpt": {k: torch.from_numpy(v) for k, v in per_ckpt.items()},
             "states": states,
+            # tasks with a finite training set draw epochs from a stateful sampler; keep its position too
+            "task_sampler": _to_tensors(task.sampler_state()) if hasattr(task, "sampler_state") else None,
         },
         path,
     )
@@ -195,6 +216,8 @@ def train(
         per_update = {k: v.numpy().copy() for k, v in resumed["per_update"].items()}
         per_ckpt = {k: v.numpy().copy() for k, v in resumed["per_ckpt"].items()}
         states = list(resumed["states"])
+        if hasattr(task, "load_sampler_state"):
+            task.load_sampler_state(_from_tensors(resumed.get("task_sampler")), batch_rng)
         log.info("resuming %s seed %d from update %d (%s)", rule.name, seed, first, resume_path)
 
     bar = tqdm(range(first, n + 1), desc=f"{rule.name} seed {seed}", disable=not progress, mininterval=2.0,
@@ -202,7 +225,7 @@ def train(
     for step in bar:
         if resume_path and step > first and step % resume_every == 0 and step < n:
             _save_resume(resume_path, step, model, opt, penalty, batch_rng, per_update, per_ckpt, states, seed,
-                         rule.name)
+                         rule.name, task)
         if step in ckpt_set:
             k = ckpts.index(step)
             with torch.no_grad():
