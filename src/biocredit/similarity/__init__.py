@@ -7,7 +7,10 @@ from .baselines import (
     split_half_distances,
     split_half_indices,
 )
+from .cca import canonical_correlations, cca_distance
+from .cka import angular_cka_distance, cka_distance, linear_cka
 from .compare import checkpoint_distances, data_baselines
+from .normalized import normalized_with_data
 from .procrustes import as_samples, procrustes_distance, shape_distance
 
 __all__ = [
@@ -20,4 +23,10 @@ __all__ = [
     "split_half_distances",
     "checkpoint_distances",
     "data_baselines",
+    "linear_cka",
+    "cka_distance",
+    "angular_cka_distance",
+    "canonical_correlations",
+    "cca_distance",
+    "normalized_with_data",
 ]

@@ -1,0 +1,203 @@
+"""Dynamics-level descriptions of trained networks: dimensionality, recurrent spectra and a DSA-like comparison.
+
+Spec section 6.4 lists, besides the representational metrics, three dynamics-level analyses:
+
+- the participation ratio ``PR = (sum lambda)^2 / sum lambda^2`` of the PCA eigenvalues of the activity
+  (Gao, Trautmann, Yu, Santhanam, Ryu, Shenoy & Ganguli 2017, "A theory of multineuronal dimensionality,
+  dynamics and measurement", bioRxiv 214262): :func:`participation_ratio`;
+- the eigenvalues of the recurrent weight matrix before/after training: :func:`recurrent_spectrum`,
+  :func:`spectral_radius`;
+- Dynamical Similarity Analysis (DSA; Ostrow, Eisen, Kozachkov & Fiete 2023, "Beyond geometry: comparing the
+  temporal structure of computation in neural circuits with dynamical similarity analysis", NeurIPS). The
+  authors' DSA call and its hyper-parameters (``n_delays``, ``rank``, ...) are missing from the released code
+  (spec 6.4), so :func:`dynamics_similarity` is our simplified, documented stand-in, **not** a reproduction:
+  it fits one linear (DMD-style, optionally delay-embedded, rank-reduced) operator per network with
+  :func:`fit_linear_dynamics` and compares the two operators' eigenvalue spectra with an optimal-matching
+  distance (:func:`eigenvalue_matching_distance`). DSA compares operators up to conjugacy
+  (``min_C ||A - C B C^-1||`` over orthogonal ``C``); the spectrum is a conjugacy invariant, so equal
+  operators up to conjugacy have distance 0 here. Two operators with equal spectra but different
+  (non-normal) structure are not distinguished, so this measure can only under-state DSA's dissimilarity.
+
+All activity is ``rate(unit, time, condition)`` as in :mod:`biocredit.similarity`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .similarity.procrustes import as_samples
+
+__all__ = [
+    "participation_ratio",
+    "recurrent_spectrum",
+    "spectral_radius",
+    "fit_linear_dynamics",
+    "eigenvalue_matching_distance",
+    "dynamics_similarity",
+]
+
+
+def _check_rate(rate: np.ndarray, name: str = "rate") -> np.ndarray:
+    rate = np.asarray(rate, dtype=np.float64)
+    if rate.ndim != 3:
+        raise ValueError(f"{name} must have shape (unit, time, condition); got an array of shape {rate.shape}")
+    if not np.all(np.isfinite(rate)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return rate
+
+
+def participation_ratio(rate: np.ndarray) -> float:
+    """Participation ratio ``(sum_i lambda_i)^2 / sum_i lambda_i^2`` of the activity's covariance eigenvalues.
+
+    The eigenvalues ``lambda_i`` are those of the unit × unit covariance of the ``(time * condition, unit)``
+    samples (:func:`~biocredit.similarity.procrustes.as_samples`), i.e. the PCA variances (Gao et al. 2017).
+    PR lies in ``[1, n_units]``: 1 for activity confined to one dimension, ``n`` for isotropic activity in
+    ``n`` dimensions. It is invariant to rotations of unit space, translations and scaling.
+
+    Raises:
+        ValueError: if ``rate`` is not 3-D, contains non-finite values or has zero variance.
+    """
+    S = as_samples(_check_rate(rate))
+    A = S - S.mean(axis=0, keepdims=True)
+    s2 = np.linalg.svd(A, compute_uv=False) ** 2  # proportional to the covariance eigenvalues
+    total = float(s2.sum())
+    if total <= 1e-24 * max(float(np.sum(S**2)), 1e-300):
+        raise ValueError("rate has zero variance; the participation ratio is undefined")
+    return float(total**2 / np.sum(s2**2))
+
+
+def recurrent_spectrum(w_rec: np.ndarray) -> np.ndarray:
+    """Complex eigenvalues of a square recurrent weight matrix, sorted by decreasing modulus.
+
+    For the discrete-time rate network of spec section 4 the eigenvalues of ``W_rec`` (scaled by the leak)
+    determine the linearised stability around the origin; the spec compares their complex-plane scatter before
+    and after training.
+    """
+    W = np.asarray(w_rec, dtype=np.float64)
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ValueError(f"w_rec must be a square matrix; got shape {W.shape}")
+    ev = np.linalg.eigvals(W).astype(np.complex128)
+    order = np.lexsort((ev.imag, ev.real, -np.abs(ev)))
+    return ev[order]
+
+
+def spectral_radius(w_rec: np.ndarray) -> float:
+    """Largest eigenvalue modulus of a square matrix (see :func:`recurrent_spectrum`)."""
+    return float(np.max(np.abs(recurrent_spectrum(w_rec))))
+
+
+def _top_pc_scores(traj: np.ndarray, rank: int) -> np.ndarray:
+    """Scores of ``traj(condition, time, feature)`` on its top ``rank`` principal components.
+
+    PCs are computed on the column-centred ``(condition * time, feature)`` samples; components whose singular
+    value is numerically zero (below ``max(n, p) * eps * sigma_max``) are dropped, so ``k <= rank``. Returns
+    ``(condition, time, k)``.
+    """
+    n_cond, n_time, n_feat = traj.shape
+    A = traj.reshape(n_cond * n_time, n_feat)
+    A = A - A.mean(axis=0, keepdims=True)
+    U, s, _ = np.linalg.svd(A, full_matrices=False)
+    if s.size == 0 or s[0] <= 1e-12 * max(float(np.abs(traj).max()), 1e-300):
+        raise ValueError("rate has zero variance; no dynamics can be fitted")
+    keep = s > max(A.shape) * np.finfo(np.float64).eps * s[0]
+    k = min(int(rank), int(np.sum(keep)))
+    return (U[:, :k] * s[:k]).reshape(n_cond, n_time, k)
+
+
+def fit_linear_dynamics(rate: np.ndarray, rank: int = 10, n_delays: int = 1, affine: bool = True) -> np.ndarray:
+    """Least-squares linear dynamics operator of ``rate(unit, time, condition)`` in a reduced delay space.
+
+    Steps (a DMD / HAVOK-style fit as in Ostrow et al. 2023, simplified):
+
+    1. delay-embed each condition's trajectory: ``h_c(t) = [r_c(t), r_c(t-1), ..., r_c(t - n_delays + 1)]``
+       (``n_delays = 1``: no embedding);
+    2. project the embedded vectors on their top ``rank`` principal components (fewer if their numerical
+       rank is lower), giving ``z_c(t)``; this is the reduced-rank SVD of the Hankel matrix used by DSA;
+    3. fit ``z_c(t+1) ≈ A z_c(t) (+ b)`` by least squares over all consecutive time pairs within every
+       condition (pairs never straddle two conditions); the minimum-norm solution is taken if the regressors
+       are rank deficient.
+
+    The intercept ``b`` (``affine=True``, default) absorbs the offset created by centring: for a linear system
+    ``x(t+1) = M x(t)`` whose fixed point is not the data mean, centred coordinates follow
+    ``x'(t+1) = M x'(t) + (M - I) mean``. Then, for noise-free trajectories of a ``d``-dimensional (affine)
+    linear system observed through any injective linear map, and ``rank = d``, ``A`` is similar to ``M``
+    (same eigenvalues) for any ``n_delays``. With noisy data and ``rank`` above the signal dimension the extra
+    eigenvalues describe the fitted noise, so spectra should be compared at a fixed, modest ``rank``.
+
+    Args:
+        rate: activity ``(unit, time, condition)``; needs at least ``n_delays + 1`` time steps.
+        rank: number of principal components of the (delay-embedded) activity kept.
+        n_delays: number of delay copies in the embedding (1 = no delay embedding, plain DMD).
+        affine: fit an intercept ``b`` as well.
+
+    Returns:
+        ``A``, a square array of size ``k <= rank`` (the number of components kept).
+    """
+    rate = _check_rate(rate)
+    if int(rank) != rank or rank < 1:
+        raise ValueError(f"rank must be a positive integer; got {rank!r}")
+    if int(n_delays) != n_delays or n_delays < 1:
+        raise ValueError(f"n_delays must be a positive integer; got {n_delays!r}")
+    n_delays = int(n_delays)
+    n_time = rate.shape[1]
+    if n_time < n_delays + 1:
+        raise ValueError(f"need at least n_delays + 1 = {n_delays + 1} time steps; got {n_time}")
+    R = rate.transpose(2, 1, 0)  # (condition, time, unit)
+    # H[c, t'] = [r(t), r(t-1), ..., r(t-d+1)] for t = t' + d - 1.
+    H = np.concatenate([R[:, n_delays - 1 - j : n_time - j, :] for j in range(n_delays)], axis=2)
+    Z = _top_pc_scores(H, int(rank))  # (C, T - d + 1, k)
+    k = Z.shape[2]
+    prev = Z[:, :-1, :].reshape(-1, k)
+    nxt = Z[:, 1:, :].reshape(-1, k)
+    if affine:
+        prev = np.hstack([prev, np.ones((prev.shape[0], 1))])
+    W, *_ = np.linalg.lstsq(prev, nxt, rcond=None)
+    return np.ascontiguousarray(W[:k].T)
+
+
+def eigenvalue_matching_distance(eig_a: np.ndarray, eig_b: np.ndarray) -> float:
+    """Normalised optimal-matching distance between two sets of complex eigenvalues, in ``[0, 1]``.
+
+    The shorter set is padded with zeros; then, with ``sigma`` the assignment minimising
+    ``sum_i |a_i - b_sigma(i)|`` (:func:`scipy.optimize.linear_sum_assignment`), the distance is
+
+        ``sum_i |a_i - b_sigma(i)| / (sum_i |a_i| + sum_j |b_j|)``
+
+    i.e. the 1-Wasserstein distance between the two uniform point sets in the complex plane divided by the sum
+    of their mean moduli. It is 0 iff the multisets coincide, symmetric, permutation invariant, and at most 1
+    by the triangle inequality. Returns 0 when both sets are all zeros.
+    """
+    a = np.ravel(np.asarray(eig_a, dtype=np.complex128))
+    b = np.ravel(np.asarray(eig_b, dtype=np.complex128))
+    n = max(a.size, b.size)
+    if n == 0:
+        return 0.0
+    a = np.concatenate([a, np.zeros(n - a.size, dtype=np.complex128)])
+    b = np.concatenate([b, np.zeros(n - b.size, dtype=np.complex128)])
+    cost = np.abs(a[:, None] - b[None, :])
+    rows, cols = linear_sum_assignment(cost)
+    den = float(np.abs(a).sum() + np.abs(b).sum())
+    return float(cost[rows, cols].sum() / den) if den > 0 else 0.0
+
+
+def dynamics_similarity(
+    rate_a: np.ndarray, rate_b: np.ndarray, n_delays: int = 1, rank: int = 10, affine: bool = True
+) -> float:
+    """DSA-like dynamics *distance* between two networks' trajectories (0 = same linearised dynamics).
+
+    Fits :func:`fit_linear_dynamics` (``rank`` PCs, ``n_delays`` delays) to each ``rate(unit, time,
+    condition)`` array and returns :func:`eigenvalue_matching_distance` between the two operators' spectra,
+    in ``[0, 1]``.
+
+    This is a simplified stand-in for Dynamical Similarity Analysis (Ostrow et al. 2023): the authors'
+    DSA hyper-parameters are unknown (spec 6.4) and the defaults here (``rank=10``, ``n_delays=1``) are our
+    choice. DSA compares the fitted operators up to (orthogonal) conjugacy; eigenvalues are invariant under
+    conjugacy, so networks whose operators are conjugate (e.g. activity that differs by a rotation of unit
+    space, an invertible linear map of the latent dynamics, or a translation) get distance 0, and the
+    spectral distance is a lower bound in the sense that it cannot separate conjugacy classes with equal
+    spectra. The two arrays may have different numbers of units, time steps and conditions.
+    """
+    A = fit_linear_dynamics(_check_rate(rate_a, "rate_a"), rank=rank, n_delays=n_delays, affine=affine)
+    B = fit_linear_dynamics(_check_rate(rate_b, "rate_b"), rank=rank, n_delays=n_delays, affine=affine)
+    return eigenvalue_matching_distance(np.linalg.eigvals(A), np.linalg.eigvals(B))
