@@ -19,7 +19,6 @@ Inputs follow :mod:`biocredit.similarity.procrustes`: samples × features matric
 from __future__ import annotations
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 from .procrustes import _as_sample_matrix, _center_columns
 
@@ -30,17 +29,24 @@ def _pc_scores(X: np.ndarray, n_components: int, name: str) -> tuple[np.ndarray,
     """Top principal-component scores of ``X`` (columns centred) and their singular values.
 
     Keeps ``min(n_components, rank)`` components, where the numerical rank counts singular values above
-    ``max(n, p) * eps * sigma_max``. Returns ``(scores, singular_values)`` with ``scores`` of shape
+    ``1e-6 * sigma_max``. Returns ``(scores, singular_values)`` with ``scores`` of shape
     ``(n, k)`` (``U * sigma``).
     """
     A, _ = _center_columns(X, name)
     n, p = A.shape
     k = min(n_components, n, p)
-    # svd_solver="full": exact and deterministic (the randomised solver would make the distance seed-dependent).
-    pca = PCA(n_components=k, svd_solver="full")
-    scores = pca.fit_transform(A)
-    sv = np.asarray(pca.singular_values_, dtype=np.float64)
-    keep = sv > max(n, p) * np.finfo(np.float64).eps * sv[0]
+    # Exact, deterministic PCA from the smaller Gram matrix (the sign of each component does not matter to CCA).
+    if p <= n:
+        evals, evecs = np.linalg.eigh(A.T @ A)
+        order = np.argsort(evals)[::-1][:k]
+        sv = np.sqrt(np.clip(evals[order], 0, None))
+        scores = A @ evecs[:, order]
+    else:
+        evals, evecs = np.linalg.eigh(A @ A.T)
+        order = np.argsort(evals)[::-1][:k]
+        sv = np.sqrt(np.clip(evals[order], 0, None))
+        scores = evecs[:, order] * sv
+    keep = sv > 1e-6 * sv[0]  # the Gram route resolves singular values only down to ~sqrt(eps) of the largest
     return scores[:, keep], sv[keep]
 
 
@@ -50,7 +56,7 @@ def canonical_correlations(
     """Canonical correlations between the top ``n_components`` PCs of ``X`` (n, p) and of ``Y`` (n, q).
 
     Each side is column-centred and reduced to its top ``n_components`` principal components (fewer when its
-    numerical rank is lower) with scikit-learn's :class:`~sklearn.decomposition.PCA`. With ``reg == 0`` the
+    numerical rank is lower; singular values below 1e-6 of the largest count as zero). With ``reg == 0`` the
     correlations are the singular values of ``Q_x.T @ Q_y``, ``Q`` being the thin-QR orthonormal bases of the
     PC scores (Björck & Golub 1973).
 

@@ -8,7 +8,9 @@ import numpy as np
 import xarray as xr
 
 from biocredit.similarity.baselines import cross_condition_baseline, split_half_distances
-from biocredit.similarity.procrustes import shape_distance
+from biocredit.similarity.cca import cca_distance
+from biocredit.similarity.cka import cka_distance
+from biocredit.similarity.procrustes import as_samples, procrustes_distance
 
 log = logging.getLogger(__name__)
 
@@ -27,34 +29,50 @@ def _aligned(model_rate: xr.DataArray, data_rate: xr.DataArray) -> np.ndarray:
     return model_rate.transpose("unit", "time", "condition").values
 
 
-def _distance_or_nan(model: np.ndarray, target: np.ndarray, checkpoint: int) -> float:
+METRICS = {
+    "procrustes": ("Procrustes shape distance to the recordings (0-1)", procrustes_distance),
+    "cka": ("1 - linear CKA with the recordings", cka_distance),
+    "cca": ("1 - mean canonical correlation with the recordings (top 20 PCs each)", cca_distance),
+}
+
+
+def _distances_or_nan(model: np.ndarray, target: np.ndarray, checkpoint: int, metrics) -> dict[str, float]:
     if not np.any(np.ptp(model.reshape(model.shape[0], -1), axis=1) > 0):
-        log.warning("checkpoint %d: every unit's activity is constant; its distance is undefined (NaN)", checkpoint)
-        return float("nan")
-    return shape_distance(model, target)
+        log.warning("checkpoint %d: every unit's activity is constant; its distances are undefined (NaN)", checkpoint)
+        return {m: float("nan") for m in metrics} | {"participation_ratio": float("nan")}
+    from biocredit.dynamics import participation_ratio  # imported here: biocredit.dynamics imports this package
+
+    x, y = as_samples(model), as_samples(target)
+    out = {m: float(METRICS[m][1](x, y)) for m in metrics}
+    out["participation_ratio"] = participation_ratio(model)
+    return out
 
 
-def checkpoint_distances(activity: xr.Dataset, data: xr.Dataset) -> xr.Dataset:
-    """Procrustes distance (0–1) between each checkpoint's activity and the recordings, with its accuracy.
+def checkpoint_distances(
+    activity: xr.Dataset, data: xr.Dataset, metrics: tuple[str, ...] = ("procrustes", "cka", "cca")
+) -> xr.Dataset:
+    """Distances (0 = identical) between each checkpoint's activity and the recordings, the activity's
+    participation-ratio dimensionality, and the checkpoint's accuracy.
 
-    A checkpoint whose units are all silent or constant has no shape to compare: its distance is NaN.
+    A checkpoint whose units are all silent or constant has no shape to compare: its values are NaN.
     """
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; known: {sorted(METRICS)}")
     data_rate = data["rate"].transpose("unit", "time", "condition")
     target = data_rate.values
-    dist = np.array(
-        [
-            _distance_or_nan(_aligned(activity["rate"].sel(checkpoint=c), data_rate), target, int(c))
-            for c in activity.checkpoint
-        ]
+    rows = [
+        _distances_or_nan(_aligned(activity["rate"].sel(checkpoint=c), data_rate), target, int(c), metrics)
+        for c in activity.checkpoint
+    ]
+    variables = {m: ("checkpoint", np.array([r[m] for r in rows]), {"long_name": METRICS[m][0]}) for m in metrics}
+    variables["participation_ratio"] = (
+        "checkpoint",
+        np.array([r["participation_ratio"] for r in rows]),
+        {"long_name": "participation-ratio dimensionality of the model activity"},
     )
-    return xr.Dataset(
-        {
-            "procrustes": ("checkpoint", dist, {"long_name": "Procrustes shape distance to the recordings (0-1)"}),
-            "accuracy": activity["accuracy"],
-        },
-        coords={"checkpoint": activity.checkpoint},
-        attrs=dict(activity.attrs),
-    )
+    variables["accuracy"] = activity["accuracy"]
+    return xr.Dataset(variables, coords={"checkpoint": activity.checkpoint}, attrs=dict(activity.attrs))
 
 
 def data_baselines(data: xr.Dataset, n_split_half: int = 100, seed: int = 0) -> xr.Dataset:
