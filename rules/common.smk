@@ -11,6 +11,7 @@ validate(config, schema="schemas/config.schema.yaml")
 ROOT = Path(workflow.basedir)
 LIB = ROOT / "src" / "biocredit"
 STUDY_A = "similarity"
+A_FIGURES = ["A2", "A3", "A6", "A7"]  # per-dataset figures of study A, each with a claim row
 ENV = "../envs/biocredit.yaml"
 
 
@@ -122,7 +123,7 @@ def a1_checkpoints(wildcards):
 
 
 def final_outputs():
-    figs = expand("results/figures/A/{fig}_{dataset}.png", fig=["A2", "A3"], dataset=similarity_datasets())
+    figs = expand("results/figures/A/{fig}_{dataset}.png", fig=A_FIGURES, dataset=similarity_datasets())
     figs += expand("results/figures/A/A1_{task}.png", task=similarity_tasks())
     return figs + ["results/claims.json", "results/datasets.json"]
 
@@ -154,9 +155,15 @@ def similarity_inputs(wildcards):
     return [f"results/similarity/runs/{r}/procrustes.nc" for r in runs_of_dataset(wildcards.dataset)]
 
 
+def normalized_inputs(wildcards):
+    arch = config["similarity"]["archs"][0]
+    return [f"results/similarity/runs/{r}/normalized.nc" for r in runs_of_dataset(wildcards.dataset)
+            if r.split("/")[2] == arch]
+
+
 def similarity_metrics(wildcards):
     return [f"results/runs/{r}/metrics.nc" for r in runs_of_dataset(wildcards.dataset)]
 
 
 def claim_files():
-    return expand("results/claims/{fig}-{dataset}.json", fig=["A2", "A3"], dataset=similarity_datasets())
+    return expand("results/claims/{fig}-{dataset}.json", fig=A_FIGURES, dataset=similarity_datasets())

@@ -56,6 +56,58 @@ rule figure_a3:
         "../scripts/figure_a3.py"
 
 
+rule figure_a6:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        lib=lib("figures/style.py", "figures/similarity.py", "similarity/matched.py", "stats.py", "claims.py"),
+    output:
+        png=report(
+            "results/figures/A/A6_{dataset}.png",
+            caption="report/fig_a6.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A6", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A6_{dataset}.pdf",
+        claim="results/claims/A6-{dataset}.json",
+    params:
+        arch=config["similarity"]["archs"][0],
+        rules=config["similarity"]["rules"],
+        n_grid=config["similarity"]["accuracy_grid_points"],
+        margin=config["similarity"]["equivalence_margin"],
+        preset=config["preset"],
+    log:
+        "results/logs/figure_a6/{dataset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/figure_a6.py"
+
+
+rule figure_a7:
+    input:
+        runs=normalized_inputs,
+        lib=lib("figures/style.py", "figures/similarity.py", "similarity/matched.py", "claims.py"),
+    output:
+        png=report(
+            "results/figures/A/A7_{dataset}.png",
+            caption="report/fig_a7.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A7", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A7_{dataset}.pdf",
+        claim="results/claims/A7-{dataset}.json",
+    params:
+        arch=config["similarity"]["archs"][0],
+        rules=config["similarity"]["rules"],
+        preset=config["preset"],
+    log:
+        "results/logs/figure_a7/{dataset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/figure_a7.py"
+
+
 rule claims:
     input:
         claim_files(),

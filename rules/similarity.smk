@@ -45,3 +45,21 @@ rule summarize_similarity:
         ENV
     script:
         "../scripts/summarize_similarity.py"
+
+
+rule normalized:
+    input:
+        activity="results/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}/activity.nc",
+        distances="results/similarity/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/procrustes.nc",
+        data=task_data,
+        lib=lib("similarity/normalized.py", "similarity/baselines.py", "similarity/procrustes.py", "pipeline.py"),
+    output:
+        "results/similarity/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/normalized.nc",
+    params:
+        n_iter=config["similarity"]["n_split_half"],
+    log:
+        "results/logs/normalized/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/normalized.py"

@@ -23,7 +23,7 @@ def recordings(tmp_path):
 
 
 def test_stages_chain_and_diverged_run_is_reported(tmp_path, recordings):
-    runs, metrics = [], []
+    runs, metrics, normalized = [], [], []
     base = {"n_updates": 12, "lr": 5e-3, "batch_size": 8, "n_test_trials": 8}
     for rule in ("bptt", "eprop"):
         for seed in (1, 2):
@@ -36,6 +36,9 @@ def test_stages_chain_and_diverged_run_is_reported(tmp_path, recordings):
             pipeline.extract_activity(str(recordings), str(d / "checkpoints.pt"), str(d / "activity.nc"),
                                       task="reach", task_cfg={}, meta=meta)
             pipeline.compare_run(str(d / "activity.nc"), str(recordings), str(d / "procrustes.nc"))
+            pipeline.normalized_run(str(d / "activity.nc"), str(d / "procrustes.nc"), str(recordings),
+                                    str(d / "normalized.nc"), n_iter=5)
+            normalized.append(str(d / "normalized.nc"))
             runs.append(str(d / "procrustes.nc"))
             metrics.append(str(d / "metrics.nc"))
     with xr.open_dataset(metrics[-1]) as m:
@@ -52,3 +55,17 @@ def test_stages_chain_and_diverged_run_is_reported(tmp_path, recordings):
     with xr.open_dataset(tmp_path / "summary.nc") as s:
         assert int(s.diverged_at.sel(rule="eprop", arch="base", seed=2)) >= 0
         assert int(s.diverged_at.sel(rule="bptt", arch="base", seed=1)) == -1
+
+    pipeline.figure_a6(str(tmp_path / "summary.nc"), str(out / "a6.png"), str(out / "a6.pdf"), str(out / "a6.json"),
+                       dataset="fake", arch="base", rules=["bptt", "eprop"], n_grid=10, margin=0.05, preset="test")
+    a6 = json.loads((out / "a6.json").read_text())
+    assert set(a6["metrics"]) == {"procrustes", "cka", "cca"}
+    assert a6["holds"] == (len({m["equivalent"] for m in a6["metrics"].values()}) == 1)
+    pipeline.figure_a7(normalized, str(out / "a7.png"), str(out / "a7.pdf"), str(out / "a7.json"), dataset="fake",
+                       arch="base", rules=["bptt", "eprop"], preset="test")
+    a7 = json.loads((out / "a7.json").read_text())
+    assert a7["holds"] == all(v < a7["baseline"] for v in a7["per_rule"].values())
+    with xr.open_dataset(normalized[0]) as nd:
+        with xr.open_dataset(runs[0]) as dist:
+            best = int(dist.procrustes.idxmin())
+        assert int(nd.best_checkpoint) == best and nd.sizes["iteration"] == 5

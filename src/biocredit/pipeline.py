@@ -164,6 +164,35 @@ def compare_run(activity: str, data: str, out: str) -> None:
         write_netcdf(checkpoint_distances(act.load(), rec.load()), out)
 
 
+def normalized_run(activity: str, distances: str, data: str, out: str, n_iter: int = 100) -> None:
+    """Normalised-with-data distance ((d_model − d_split)/(1 − d_split)) at the run's best checkpoint (the one
+    closest to the recordings), with the cross-condition baseline normalised the same way."""
+    from biocredit.similarity import normalized_with_data
+
+    with xr.open_dataset(activity) as act, xr.open_dataset(distances) as dist, xr.open_dataset(data) as rec:
+        d = dist["procrustes"]
+        finite = d.where(np.isfinite(d), drop=True)
+        if finite.size == 0:
+            raise ValueError(f"{distances}: no checkpoint has a finite distance; cannot pick a best checkpoint")
+        best = int(finite.idxmin("checkpoint"))
+        model = act["rate"].sel(checkpoint=best).transpose("unit", "time", "condition").values
+        target = rec["rate"].sel(time=act.time).transpose("unit", "time", "condition").values
+        seed = int(act.attrs.get("seed", 0))
+        res = normalized_with_data(model, target, n_iter=n_iter, seed=seed)
+        out_ds = xr.Dataset(
+            {
+                "normalized": ("iteration", np.asarray(res["values"])),
+                "baseline": ("iteration", np.asarray(res["baseline_values"])),
+                "split_half": ("iteration", np.asarray(res["split_half"])),
+                "best_checkpoint": ((), best),
+                "best_distance": ((), float(d.sel(checkpoint=best))),
+                "best_accuracy": ((), float(dist["accuracy"].sel(checkpoint=best))),
+            },
+            attrs=dict(act.attrs),
+        )
+    write_netcdf(out_ds, out)
+
+
 def baselines(data: str, out: str, n_split_half: int, seed: int = 0) -> None:
     from biocredit.similarity import data_baselines
 
@@ -318,6 +347,107 @@ def figure_a3(
         n=int(np.isfinite(at["procrustes"].sel(arch=arch)).any("level").sum()),
         preset=preset,
         holds=all(t["equivalent"] for t in tests),
+    )
+    write_json(row, out_claim)
+
+
+def figure_a6(
+    summary: str,
+    out_png: str,
+    out_pdf: str,
+    out_claim: str,
+    *,
+    dataset: str,
+    arch: str,
+    rules: list[str],
+    n_grid: int,
+    margin: float,
+    preset: str,
+) -> None:
+    """Figure A6: A2 with CKA and CCA distances; the claim is that the A2 verdict does not depend on the metric."""
+    import matplotlib.pyplot as plt
+
+    from biocredit.claims import claim_row, equivalence_holds
+    from biocredit.figures.similarity import distance_vs_accuracy
+    from biocredit.figures.style import RULE_LABELS, save, setup
+    from biocredit.similarity.matched import matched_curves, rule_difference
+
+    with xr.open_dataset(summary) as s:
+        summary_ds = s.load()
+    setup()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    labels = {
+        "procrustes": "Procrustes distance (0 = identical)",
+        "cka": "CKA distance, 1 − CKA",
+        "cca": "CCA distance, 1 − mean canonical corr.",
+    }
+    ref, other = rules[0], rules[1]
+    verdicts = {}
+    for ax, metric in zip(axes, labels, strict=True):
+        matched = matched_curves(summary_ds, n_grid=n_grid, value=metric)
+        distance_vs_accuracy(summary_ds, matched, None, arch=arch, title=metric.upper() if metric != "procrustes"
+                             else "Procrustes", value=metric, ylabel=labels[metric], ax=ax)
+        diff = rule_difference(matched, other, ref, arch, value=metric)
+        verdicts[metric] = {"mean_diff": diff["mean_diff"], "ci": list(diff["ci"]), "p": diff["p"],
+                            "equivalent": equivalence_holds(diff["ci"], margin)}
+    fig.suptitle(f"{dataset}: the comparison under three metrics")
+    fig.tight_layout()
+    save(fig, out_png, out_pdf)
+    agree = all(v["equivalent"] == verdicts["procrustes"]["equivalent"] for v in verdicts.values())
+    label_a, label_b = RULE_LABELS.get(other, other), RULE_LABELS.get(ref, ref)
+    row = claim_row(
+        id=f"A6-{dataset}",
+        figure="A6",
+        study="A",
+        dataset=dataset,
+        claim=f"The {label_a}-vs-{label_b} conclusion on {dataset} does not hinge on the metric (Procrustes, CKA, CCA)",
+        statistic=f"A2's equivalence verdict (95% CI of the matched-accuracy difference within ±{margin}) under each "
+        "metric; holds when CKA and CCA reach the same verdict as Procrustes",
+        value=float(sum(v["equivalent"] for v in verdicts.values())),
+        metrics=verdicts,
+        n=int(summary_ds.sizes["seed"] * len(rules)),
+        preset=preset,
+        holds=agree,
+    )
+    write_json(row, out_claim)
+
+
+def figure_a7(
+    runs: list[str], out_png: str, out_pdf: str, out_claim: str, *, dataset: str, arch: str, rules: list[str],
+    preset: str,
+) -> None:
+    """Figure A7: each rule's normalised-with-data distance at its runs' best checkpoints, beside the normalised
+    cross-condition baseline. Claim: every rule's models beat that baseline (mean below it)."""
+    from biocredit.claims import claim_row
+    from biocredit.figures.similarity import normalized_bars
+    from biocredit.figures.style import save
+    from biocredit.similarity.matched import stack_runs
+
+    loaded = []
+    for p in runs:
+        with xr.open_dataset(p) as ds:
+            loaded.append(ds.load())
+    summary = stack_runs(loaded).sel(arch=arch)
+    save(normalized_bars(summary, title=f"{dataset}: best checkpoint vs the data's noise ceiling"), out_png, out_pdf)
+    per_run = summary["normalized"].mean("iteration")
+    baseline = float(summary["baseline"].mean())
+    means = {r: float(per_run.sel(rule=r).mean()) for r in rules}
+    row = claim_row(
+        id=f"A7-{dataset}",
+        figure="A7",
+        study="A",
+        dataset=dataset,
+        claim=f"At their best checkpoints, models of every rule are closer to {dataset} than the cross-condition "
+        "average, relative to the data's own split-half distance",
+        statistic="largest over rules of the mean normalised-with-data distance (d_model - d_split)/(1 - d_split) at "
+        "each run's best checkpoint (random unit splits), against the normalised cross-condition baseline",
+        value=max(means.values()),
+        per_rule=means,
+        baseline=baseline,
+        best_accuracy={r: float(summary["best_accuracy"].sel(rule=r).mean()) for r in rules},
+        n=int(np.isfinite(per_run).sum()),
+        preset=preset,
+        holds=all(m < baseline for m in means.values()),
     )
     write_json(row, out_claim)
 

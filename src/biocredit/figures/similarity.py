@@ -8,25 +8,29 @@ import xarray as xr
 from biocredit.figures.style import RULE_LABELS, rule_color, setup
 from biocredit.stats import mean_ci_over_runs
 
-__all__ = ["distance_vs_accuracy", "distance_at_levels"]
+__all__ = ["distance_vs_accuracy", "distance_at_levels", "normalized_bars"]
 
 
 def distance_vs_accuracy(
     summary: xr.Dataset,
     matched: xr.Dataset,
-    baselines: xr.Dataset,
+    baselines: xr.Dataset | None,
     arch: str,
     title: str,
     value: str = "procrustes",
     ylabel: str = "Procrustes distance to recordings (0 = identical)",
     xlabel: str = "task accuracy (1 − normalised error)",
+    ax=None,
 ):
     """Figure A2: each run's trajectory over checkpoints (thin), mean and 95% CI over seeds at matched accuracy
-    (thick, shaded), the untrained network (open circle), and the data's reference lines."""
+    (thick, shaded), the untrained network (open circle), and the data's reference lines (when given)."""
     import matplotlib.pyplot as plt
 
     setup()
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    else:
+        fig = ax.figure
     for rule in summary.rule.values:
         color = rule_color(str(rule))
         label = RULE_LABELS.get(str(rule), str(rule))
@@ -41,11 +45,12 @@ def distance_vs_accuracy(
             ax.plot(matched.accuracy, mean, color=color, lw=2.2, label=f"{label} (mean, n={curves.shape[0]})")
             ax.fill_between(matched.accuracy, lo, hi, color=color, alpha=0.2, lw=0)
     ax.plot([], [], "o", mfc="white", mec="grey", ls="none", label="untrained")
-    ax.axhline(float(baselines["cross_condition"]), color="grey", ls="--", lw=1.2, label="cross-condition average")
-    split = baselines["split_half"].values
-    ax.axhline(float(np.mean(split)), color="tab:blue", ls=":", lw=1.5, label="data split-half")
-    lo, hi = float(np.mean(split) - np.std(split)), float(np.mean(split) + np.std(split))
-    ax.axhspan(lo, hi, color="tab:blue", alpha=0.1)
+    if baselines is not None:
+        ax.axhline(float(baselines["cross_condition"]), color="grey", ls="--", lw=1.2, label="cross-condition average")
+        split = baselines["split_half"].values
+        ax.axhline(float(np.mean(split)), color="tab:blue", ls=":", lw=1.5, label="data split-half")
+        lo, hi = float(np.mean(split) - np.std(split)), float(np.mean(split) + np.std(split))
+        ax.axhspan(lo, hi, color="tab:blue", alpha=0.1)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -95,4 +100,33 @@ def distance_at_levels(at_levels: xr.Dataset, tests: list[dict], arch: str, titl
     ax.legend(frameon=False, fontsize=8, title=None, loc="lower right")
     sns_despine(ax)
     _ = pd  # pandas is seaborn's input format here
+    return fig
+
+
+def normalized_bars(summary: xr.Dataset, title: str):
+    """Figure A7: per rule, the normalised-with-data distance at each run's best checkpoint (points: runs, mean
+    over unit splits; error bars: s.d. over splits), with the normalised cross-condition baseline (dashed) and 0,
+    the data's own split-half distance (dotted)."""
+    import matplotlib.pyplot as plt
+
+    setup()
+    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    rules = [str(r) for r in summary.rule.values]
+    for k, rule in enumerate(rules):
+        runs = summary.sel(rule=rule)
+        vals = runs["normalized"]
+        mean = vals.mean("iteration").values
+        sd = vals.std("iteration").values
+        ok = np.isfinite(mean)
+        x = k + np.linspace(-0.15, 0.15, max(len(mean), 1))[: len(mean)]
+        ax.errorbar(x[ok], mean[ok], yerr=sd[ok], fmt="o", color=rule_color(rule), capsize=3, label=None)
+        ax.bar(k, np.nanmean(mean), color=rule_color(rule), alpha=0.3, width=0.6,
+               label=RULE_LABELS.get(rule, rule))
+    ax.axhline(float(summary["baseline"].mean()), color="grey", ls="--", label="cross-condition average")
+    ax.axhline(0.0, color="tab:blue", ls=":", label="data split-half (noise ceiling)")
+    ax.set_xticks(range(len(rules)), [RULE_LABELS.get(r, r) for r in rules])
+    ax.set_ylabel("normalised distance, (d − d_split)/(1 − d_split)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(frameon=False, fontsize=8)
+    sns_despine(ax)
     return fig

@@ -37,8 +37,10 @@ def stack_runs(runs: list[xr.Dataset]) -> xr.Dataset:
     keys = [(str(r.attrs["rule"]), str(r.attrs["arch"]), int(r.attrs["seed"])) for r in runs]
     if len(set(keys)) != len(keys):
         raise ValueError(f"duplicate runs among {keys}")
-    ckpts = sorted(set().union(*(r.checkpoint.values.tolist() for r in runs)))
-    aligned = [r.drop_attrs().reindex(checkpoint=ckpts) for r in runs]
+    aligned = [r.drop_attrs() for r in runs]
+    if all("checkpoint" in r.dims for r in runs):
+        ckpts = sorted(set().union(*(r.checkpoint.values.tolist() for r in runs)))
+        aligned = [r.reindex(checkpoint=ckpts) for r in aligned]
     stacked = xr.concat(aligned, dim="run", data_vars="all", coords="minimal", join="outer")
     rule, arch, seed = zip(*keys, strict=True)
     stacked = stacked.assign_coords(rule=("run", list(rule)), arch=("run", list(arch)), seed=("run", list(seed)))
