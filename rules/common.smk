@@ -1,4 +1,5 @@
 # Helpers shared by every stage: config validation, the run grid, paths, and library inputs.
+import os
 from pathlib import Path
 
 from snakemake.logging import logger
@@ -55,12 +56,29 @@ def missing_user_data(dataset):
     return f"file(s) not found: {', '.join(absent)}" if absent else ""
 
 
+def mirror_folder():
+    """The data mirror in force: $BIOCREDIT_DATA_MIRROR, else the config key, else None (download)."""
+    value = os.environ.get("BIOCREDIT_DATA_MIRROR") or config["data"]["mirror"]
+    return Path(value) if value else None
+
+
+def missing_download(dataset):
+    """Why a downloadable dataset cannot be had ('' if it can): only knowable when a mirror is in force."""
+    mirror = mirror_folder()
+    if mirror is None or Path(raw_path(dataset)).exists():
+        return ""
+    relpath = remote_file(dataset).relpath
+    if (mirror / relpath).is_file():
+        return ""
+    return f"not in the data mirror ({mirror / relpath}); unset the mirror to download it"
+
+
 def dataset_status():
     """Every dataset study A names, with 'used' or the reason it is skipped."""
     status = {}
     for task in config["similarity"]["tasks"]:
         d = dataset_of(task)
-        reason = missing_user_data(d) if d in config["user_data"] else ""
+        reason = missing_user_data(d) if d in config["user_data"] else missing_download(d)
         status[d] = {"dataset": d, "task": task, "status": "skipped" if reason else "used", "reason": reason}
     return status
 
@@ -93,13 +111,18 @@ def similarity_tasks():
     return [t for t in config["similarity"]["tasks"] if dataset_of(t) not in SKIPPED]
 
 
+def archs_of(task):
+    s = config["similarity"]
+    return s["task_archs"].get(task, s["archs"])
+
+
 def similarity_runs():
     """Every (task, arch, rule, seed) of study A, as run directories."""
     s = config["similarity"]
     return [
         run_dir(STUDY_A, task, arch, r, seed)
         for task in similarity_tasks()
-        for arch in s["archs"]
+        for arch in archs_of(task)
         for r in s["rules"]
         for seed in s["seeds"]
     ]
@@ -116,8 +139,9 @@ def runs_of_dataset(dataset):
 def a1_checkpoints(wildcards):
     """Checkpoints of the first arch and seed, one per rule, for the task overview figure."""
     s = config["similarity"]
+    arch = archs_of(wildcards.task)[0]
     return [
-        f"results/runs/{run_dir(STUDY_A, wildcards.task, s['archs'][0], r, s['seeds'][0])}/checkpoints.pt"
+        f"results/runs/{run_dir(STUDY_A, wildcards.task, arch, r, s['seeds'][0])}/checkpoints.pt"
         for r in s["rules"]
     ]
 
@@ -142,7 +166,8 @@ def run_params(wildcards):
     return {
         "task_cfg": config["tasks"][wildcards.task],
         "arch_cfg": config["archs"][wildcards.arch],
-        "train_cfg": study_config(wildcards.study)["training"],
+        "train_cfg": study_config(wildcards.study)["training"]
+        | study_config(wildcards.study).get("task_training", {}).get(wildcards.task, {}),
         "rule_options": config["rule_options"].get(wildcards.rule_name, {}),
     }
 
@@ -155,8 +180,14 @@ def similarity_inputs(wildcards):
     return [f"results/similarity/runs/{r}/procrustes.nc" for r in runs_of_dataset(wildcards.dataset)]
 
 
+def first_arch(wildcards):
+    """The architecture whose runs the per-dataset figures show (the first of the task's list)."""
+    task = next(t for t in similarity_tasks() if dataset_of(t) == wildcards.dataset)
+    return archs_of(task)[0]
+
+
 def normalized_inputs(wildcards):
-    arch = config["similarity"]["archs"][0]
+    arch = first_arch(wildcards)
     return [f"results/similarity/runs/{r}/normalized.nc" for r in runs_of_dataset(wildcards.dataset)
             if r.split("/")[2] == arch]
 

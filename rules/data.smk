@@ -21,6 +21,7 @@ rule preprocess:
         "results/data/{dataset}.nc",
     params:
         files=raw_files,
+        lock_file=config["data"]["lock_file"],
     log:
         "results/logs/preprocess/{dataset}.log",
     conda:

@@ -16,7 +16,7 @@ rule figure_a2:
         pdf="results/figures/A/A2_{dataset}.pdf",
         claim="results/claims/A2-{dataset}.json",
     params:
-        arch=config["similarity"]["archs"][0],
+        arch=first_arch,
         rules=config["similarity"]["rules"],
         n_grid=config["similarity"]["accuracy_grid_points"],
         margin=config["similarity"]["equivalence_margin"],
@@ -43,7 +43,7 @@ rule figure_a3:
         pdf="results/figures/A/A3_{dataset}.pdf",
         claim="results/claims/A3-{dataset}.json",
     params:
-        arch=config["similarity"]["archs"][0],
+        arch=first_arch,
         rules=config["similarity"]["rules"],
         fractions=config["similarity"]["matched_levels"],
         margin=config["similarity"]["equivalence_margin"],
@@ -70,7 +70,7 @@ rule figure_a6:
         pdf="results/figures/A/A6_{dataset}.pdf",
         claim="results/claims/A6-{dataset}.json",
     params:
-        arch=config["similarity"]["archs"][0],
+        arch=first_arch,
         rules=config["similarity"]["rules"],
         n_grid=config["similarity"]["accuracy_grid_points"],
         margin=config["similarity"]["equivalence_margin"],
@@ -97,7 +97,7 @@ rule figure_a7:
         pdf="results/figures/A/A7_{dataset}.pdf",
         claim="results/claims/A7-{dataset}.json",
     params:
-        arch=config["similarity"]["archs"][0],
+        arch=first_arch,
         rules=config["similarity"]["rules"],
         preset=config["preset"],
     log:

@@ -3,4 +3,5 @@
 from biocredit import pipeline
 
 pipeline.configure(snakemake.log[0])
-pipeline.download(snakemake.wildcards.dataset, snakemake.output[0], snakemake.config["data"]["mirror"])
+data = snakemake.config["data"]
+pipeline.download(snakemake.wildcards.dataset, snakemake.output[0], data["mirror"], data["lock_file"])

@@ -3,4 +3,5 @@
 from biocredit import pipeline
 
 pipeline.configure(snakemake.log[0])
-pipeline.preprocess(snakemake.wildcards.dataset, snakemake.params.files, snakemake.output[0])
+p = snakemake.params
+pipeline.preprocess(snakemake.wildcards.dataset, p.files, snakemake.output[0], p.lock_file)

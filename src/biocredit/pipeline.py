@@ -48,19 +48,25 @@ def configure(log_path: str | None = None, threads: int | None = None) -> None:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
 
 
-def download(name: str, out: str, mirror_setting: str | None) -> None:
-    """Fetch a registered remote file from its URL or a mirror folder, verifying its SHA-256."""
-    from biocredit.data import fetch, remote_file, resolve_mirror
+def download(name: str, out: str, mirror_setting: str | None, lock_file: str | None = None) -> None:
+    """Fetch a registered remote file from its URL or a mirror folder, verifying its SHA-256 (for the Mante zip,
+    whose digest is not published, the first download records it in the lock file and later ones verify it)."""
+    from biocredit.data import fetch, fetch_mante, remote_file, resolve_mirror
 
+    mirror = resolve_mirror(mirror_setting)
+    if name == "mante2013":
+        fetch_mante(out, mirror=mirror, **({"lock_file": lock_file} if lock_file else {}))
+        return
     entry = remote_file(name)
-    fetch(entry.url, out, entry.sha256, mirror=resolve_mirror(mirror_setting), mirror_relpath=entry.relpath)
+    fetch(entry.url, out, entry.sha256, mirror=mirror, mirror_relpath=entry.relpath)
 
 
-def preprocess(name: str, raw, out: str) -> None:
+def preprocess(name: str, raw, out: str, lock_file: str | None = None) -> None:
     """Raw file (or a user dataset's files by role) → NetCDF contract."""
     from biocredit.data import preprocess_dataset
 
-    preprocess_dataset(name, raw, out)
+    options = {"lock_file": lock_file} if name == "mante2013" and lock_file else {}
+    preprocess_dataset(name, raw, out, **options)
 
 
 def write_dataset_status(status: dict, out: str) -> None:

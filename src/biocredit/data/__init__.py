@@ -9,6 +9,15 @@ from biocredit.data.fetch import (
     verify_sha256,
 )
 from biocredit.data.hatsopoulos import KINEMATIC_KEYS, load_hatsopoulos, make_fake_hatsopoulos_npy
+from biocredit.data.mante import (
+    fetch_mante,
+    load_mante,
+    make_fake_mante_folder,
+    make_fake_mante_zip,
+    preprocess_mante,
+    record_or_verify,
+    unzip_atomic,
+)
 from biocredit.data.preprocess import DATASET_LOADERS, preprocess_dataset
 from biocredit.data.registry import REMOTE_FILES, RemoteFile, remote_file
 
@@ -27,4 +36,11 @@ __all__ = [
     "REMOTE_FILES",
     "RemoteFile",
     "remote_file",
+    "fetch_mante",
+    "load_mante",
+    "make_fake_mante_folder",
+    "make_fake_mante_zip",
+    "preprocess_mante",
+    "record_or_verify",
+    "unzip_atomic",
 ]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import xarray as xr
 
 from biocredit.data.hatsopoulos import load_hatsopoulos
+from biocredit.data.mante import load_mante
 from biocredit.data.registry import remote_file
 from biocredit.data.sussillo import load_sussillo
 from biocredit.io import write_netcdf
@@ -22,6 +23,7 @@ def _load_hatsopoulos2007(raw_path: str | os.PathLike) -> xr.Dataset:
 #: dataset name -> loader taking the raw file's path and returning the contract Dataset
 DATASET_LOADERS: dict[str, Callable[[str | os.PathLike], xr.Dataset]] = {
     "hatsopoulos2007": _load_hatsopoulos2007,
+    "mante2013": load_mante,  # verifies (or on first use records) the zip's SHA-256 in the checked-in lock file
 }
 
 
@@ -29,10 +31,11 @@ DATASET_LOADERS: dict[str, Callable[[str | os.PathLike], xr.Dataset]] = {
 USER_DATASET_LOADERS: dict[str, Callable[..., xr.Dataset]] = {"sussillo2015": load_sussillo}
 
 
-def preprocess_dataset(name: str, raw_path, out_path: str | os.PathLike) -> None:
+def preprocess_dataset(name: str, raw_path, out_path: str | os.PathLike, **options) -> None:
     """Load the raw file(s) of dataset ``name`` (downloads checksum-verified) and write NetCDF, atomically.
 
-    ``raw_path`` is the downloaded file's path, or for user-supplied datasets a dict of their files by role.
+    ``raw_path`` is the downloaded file's path, or for user-supplied datasets a dict of their files by role;
+    ``options`` go to the dataset's loader (e.g. ``lock_file`` for Mante).
 
     Raises:
         ValueError: ``name`` is not a known dataset.
@@ -45,4 +48,4 @@ def preprocess_dataset(name: str, raw_path, out_path: str | os.PathLike) -> None
     except KeyError:
         known = sorted(DATASET_LOADERS) + sorted(USER_DATASET_LOADERS)
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(known)}") from None
-    write_netcdf(loader(raw_path), out_path)
+    write_netcdf(loader(raw_path, **options), out_path)

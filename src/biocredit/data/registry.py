@@ -50,19 +50,22 @@ REMOTE_FILES: dict[str, RemoteFile] = {
 }
 
 
-def _register_mnist() -> None:
-    # MNIST's four IDX files are declared beside their parser (biocredit.data.mnist), which imports RemoteFile
-    # from here; registering them lazily avoids a circular import at module load.
+def _register_lazy() -> None:
+    # MNIST's four IDX files and the Mante zip are declared beside their readers (biocredit.data.mnist, .mante),
+    # which import RemoteFile from here; registering them lazily avoids a circular import at module load. The
+    # Mante zip's checksum comes from the checked-in lock file (recorded on first download).
+    from biocredit.data.mante import mante_remote_file
     from biocredit.data.mnist import MNIST_FILES
 
     REMOTE_FILES.update({f.name: f for f in MNIST_FILES})
+    REMOTE_FILES["mante2013"] = mante_remote_file()
 
 
 def remote_file(name: str) -> RemoteFile:
     """Look up a registry entry; an unknown name raises KeyError listing the known ones."""
     try:
         if name not in REMOTE_FILES:
-            _register_mnist()
+            _register_lazy()
         return REMOTE_FILES[name]
     except KeyError:
         raise KeyError(f"unknown remote file {name!r}; known: {', '.join(sorted(REMOTE_FILES))}") from None

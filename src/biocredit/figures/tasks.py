@@ -43,6 +43,12 @@ def task_overview(
     ax.legend(frameon=False, fontsize=7)
 
     ax = axes[1]
+    ylabel = "output (normalised units)"
+    if targets.ndim == 2:  # class labels: compare one-hot targets with the outputs' softmax probabilities
+        n_classes = next(iter(outputs.values())).shape[-1] if outputs else int(targets.max()) + 1
+        targets = np.eye(n_classes)[targets.astype(int)]
+        outputs = {r: _softmax(o) for r, o in outputs.items()}
+        ylabel = "target (one-hot) and output probability"
     palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     counted = mask[trial] > 0
     for k in range(targets.shape[2]):
@@ -54,7 +60,7 @@ def task_overview(
     for rule in outputs:
         ax.plot([], [], color=rule_color(rule), label=f"{RULE_LABELS.get(rule, rule)} output")
     ax.set_xlabel("time in trial (ms)")
-    ax.set_ylabel("output (normalised units)")
+    ax.set_ylabel(ylabel)
     ax.set_title("targets and trained outputs")
     ax.legend(frameon=False, fontsize=7)
 
@@ -70,3 +76,9 @@ def task_overview(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)

@@ -3,6 +3,7 @@
 from biocredit.tasks.base import Task, TaskBatch
 from biocredit.tasks.cognitive import PerceptualDecisionTask
 from biocredit.tasks.emg import EMGTask
+from biocredit.tasks.mante import ManteTask
 from biocredit.tasks.pattern import PatternGenerationTask
 from biocredit.tasks.reach import ReachTask
 from biocredit.tasks.smnist import SequentialDigits
@@ -12,6 +13,7 @@ __all__ = [
     "TaskBatch",
     "ReachTask",
     "EMGTask",
+    "ManteTask",
     "SequentialDigits",
     "PerceptualDecisionTask",
     "PatternGenerationTask",
@@ -22,6 +24,7 @@ __all__ = [
 TASKS = {
     "reach": ReachTask,
     "emg": EMGTask,
+    "mante": ManteTask,
     "smnist": SequentialDigits.from_mnist,
     "sdigits": SequentialDigits.from_sklearn_digits,
     "decision": PerceptualDecisionTask,
