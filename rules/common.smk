@@ -12,7 +12,7 @@ validate(config, schema="schemas/config.schema.yaml")
 ROOT = Path(workflow.basedir)
 LIB = ROOT / "src" / "biocredit"
 STUDY_A = "similarity"
-A_FIGURES = ["A2", "A3", "A6", "A7"]  # per-dataset figures of study A, each with a claim row
+A_FIGURES = ["A2", "A3", "A5", "A6", "A7"]  # per-dataset figures of study A, each with a claim row
 ENV = "../envs/biocredit.yaml"
 
 
@@ -187,9 +187,20 @@ def first_arch(wildcards):
 
 
 def normalized_inputs(wildcards):
+    return [f"results/similarity/runs/{r}/normalized.nc" for r in _first_arch_runs(wildcards)]
+
+
+def _first_arch_runs(wildcards):
     arch = first_arch(wildcards)
-    return [f"results/similarity/runs/{r}/normalized.nc" for r in runs_of_dataset(wildcards.dataset)
-            if r.split("/")[2] == arch]
+    return [r for r in runs_of_dataset(wildcards.dataset) if r.split("/")[2] == arch]
+
+
+def a5_activities(wildcards):
+    return [f"results/activity/{r}/activity.nc" for r in _first_arch_runs(wildcards)]
+
+
+def a5_checkpoints(wildcards):
+    return [f"results/runs/{r}/checkpoints.pt" for r in _first_arch_runs(wildcards)]
 
 
 def similarity_metrics(wildcards):

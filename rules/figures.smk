@@ -108,6 +108,38 @@ rule figure_a7:
         "../scripts/figure_a7.py"
 
 
+rule figure_a5:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        activities=a5_activities,
+        checkpoints=a5_checkpoints,
+        lib=lib("figures/style.py", "figures/dynamics.py", "dynamics.py", "similarity/matched.py", "stats.py",
+                "claims.py"),
+    output:
+        png=report(
+            "results/figures/A/A5_{dataset}.png",
+            caption="report/fig_a5.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A5", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A5_{dataset}.pdf",
+        claim="results/claims/A5-{dataset}.json",
+    params:
+        arch=first_arch,
+        rules=config["similarity"]["rules"],
+        level=config["similarity"]["dynamics"]["level"],
+        rank=config["similarity"]["dynamics"]["rank"],
+        n_grid=config["similarity"]["accuracy_grid_points"],
+        margin=config["similarity"]["equivalence_margin"],
+        preset=config["preset"],
+    log:
+        "results/logs/figure_a5/{dataset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/figure_a5.py"
+
+
 rule claims:
     input:
         claim_files(),

@@ -458,6 +458,92 @@ def figure_a7(
     write_json(row, out_claim)
 
 
+def _checkpoint_at_level(acc: np.ndarray, steps: np.ndarray, level: float) -> int | None:
+    """The first checkpoint whose accuracy reaches ``level`` (None if the run never does)."""
+    hit = np.flatnonzero(np.nan_to_num(acc, nan=-np.inf) >= level)
+    return int(steps[hit[0]]) if hit.size else None
+
+
+def figure_a5(
+    summary: str,
+    activities: list[str],
+    checkpoints: list[str],
+    out_png: str,
+    out_pdf: str,
+    out_claim: str,
+    *,
+    dataset: str,
+    arch: str,
+    rules: list[str],
+    level: float,
+    n_grid: int,
+    margin: float,
+    rank: int,
+    preset: str,
+) -> None:
+    """Figure A5: dynamics at matched accuracy. Participation-ratio dimensionality against accuracy, recurrent
+    eigenvalues and a linear-dynamics distance between networks, each taken at the first checkpoint where a run
+    reaches the matched level. Claim: networks of different rules are no further apart in their dynamics than
+    networks of the same rule (excess of the between-rule over the within-rule distance within ±margin)."""
+    import itertools
+
+    from biocredit.claims import claim_row, equivalence_holds
+    from biocredit.dynamics import dynamics_similarity, recurrent_spectrum
+    from biocredit.figures.dynamics import dynamics_at_matched_accuracy
+    from biocredit.figures.style import RULE_LABELS, save
+    from biocredit.similarity.matched import matched_curves, matched_grid
+    from biocredit.stats import difference_of_means
+    from biocredit.train import load_checkpoints
+
+    with xr.open_dataset(summary) as s:
+        summary_ds = s.load().sel(arch=[arch])
+    grid = matched_grid(summary_ds, n_grid=2)
+    target = float(grid[0] + level * (grid[-1] - grid[0])) if grid.size else float("nan")
+    picked = {}  # (rule, seed) -> (activity at the level, W_rec eigenvalues)
+    for act_path, ckpt_path in zip(activities, checkpoints, strict=True):
+        with xr.open_dataset(act_path) as act:
+            rule, seed = str(act.attrs["rule"]), int(act.attrs["seed"])
+            step = _checkpoint_at_level(act["accuracy"].values, act.checkpoint.values, target)
+            if step is None:
+                continue
+            rate = act["rate"].sel(checkpoint=step).transpose("unit", "time", "condition").values
+        _, steps, states = load_checkpoints(ckpt_path)
+        w_rec = states[steps.index(step)]["w_rec"].double().numpy()
+        picked[(rule, seed)] = (rate, recurrent_spectrum(w_rec))
+    pairs = {"within": [], "between": []}
+    pair_rows = []
+    for (ka, (ra, _)), (kb, (rb, _)) in itertools.combinations(picked.items(), 2):
+        kind = "within" if ka[0] == kb[0] else "between"
+        d = dynamics_similarity(ra, rb, rank=rank)
+        pairs[kind].append(d)
+        pair_rows.append({"a": f"{ka[0]}/{ka[1]}", "b": f"{kb[0]}/{kb[1]}", "kind": kind, "distance": d})
+    test = difference_of_means(np.array(pairs["between"]), np.array(pairs["within"]))
+    pr = matched_curves(summary_ds, n_grid=n_grid, value="participation_ratio")
+    fig = dynamics_at_matched_accuracy(summary_ds, pr, {k: v[1] for k, v in picked.items()}, pair_rows, arch,
+                                       target, f"{dataset}: dynamics at matched accuracy")
+    save(fig, out_png, out_pdf)
+    labels = " and ".join(RULE_LABELS.get(r, r) for r in rules)
+    row = claim_row(
+        id=f"A5-{dataset}",
+        figure="A5",
+        study="A",
+        dataset=dataset,
+        claim=f"{labels} networks have similar dynamics at comparable accuracy ({dataset})",
+        statistic=f"mean between-rule minus mean within-rule linear-dynamics distance (eigenvalue matching of "
+        f"rank-{rank} linear fits) at the first checkpoint reaching accuracy {target:.3f} ({level:g} of the matched "
+        f"range); holds when the 95% CI lies within ±{margin}",
+        value=test["mean_diff"],
+        ci=list(test["ci"]),
+        p=test["p"],
+        n_pairs={k: len(v) for k, v in pairs.items()},
+        level_accuracy=target,
+        n=len(picked),
+        preset=preset,
+        holds=equivalence_holds(test["ci"], margin),
+    )
+    write_json(row, out_claim)
+
+
 def collect_claims(paths: list[str], out: str) -> None:
     from biocredit.claims import collect_claims as _collect
 
