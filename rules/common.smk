@@ -12,7 +12,7 @@ validate(config, schema="schemas/config.schema.yaml")
 ROOT = Path(workflow.basedir)
 LIB = ROOT / "src" / "biocredit"
 STUDY_A = "similarity"
-A_FIGURES = ["A2", "A3", "A5", "A6", "A7"]  # per-dataset figures of study A, each with a claim row
+A_FIGURES = ["A2", "A3", "A4", "A5", "A6", "A7"]  # per-dataset figures of study A, each with a claim row
 ENV = "../envs/biocredit.yaml"
 
 
@@ -188,6 +188,12 @@ def first_arch(wildcards):
 
 def normalized_inputs(wildcards):
     return [f"results/similarity/runs/{r}/normalized.nc" for r in _first_arch_runs(wildcards)]
+
+
+def arch_rows(wildcards):
+    """The arch table rows of a dataset's runs (for figure A4's factors)."""
+    task = next(t for t in similarity_tasks() if dataset_of(t) == wildcards.dataset)
+    return {a: config["archs"][a] for a in archs_of(task)}
 
 
 def _first_arch_runs(wildcards):

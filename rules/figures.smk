@@ -140,6 +140,32 @@ rule figure_a5:
         "../scripts/figure_a5.py"
 
 
+rule figure_a4:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        lib=lib("figures/style.py", "figures/similarity.py", "similarity/matched.py", "variance.py", "claims.py"),
+    output:
+        png=report(
+            "results/figures/A/A4_{dataset}.png",
+            caption="report/fig_a4.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A4", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A4_{dataset}.pdf",
+        claim="results/claims/A4-{dataset}.json",
+    params:
+        archs=arch_rows,
+        rules=config["similarity"]["rules"],
+        level=config["similarity"]["dynamics"]["level"],
+        preset=config["preset"],
+    log:
+        "results/logs/figure_a4/{dataset}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/figure_a4.py"
+
+
 rule claims:
     input:
         claim_files(),

@@ -12,7 +12,7 @@ pipeline.train_run(
     task_cfg=run["task_cfg"],
     arch=wc.arch,
     arch_cfg=run["arch_cfg"],
-    rule=wc.rule_name,
+    rule=run.get("rule", wc.rule_name),  # study B: the learning rule of a variant name such as tbptt-w4
     seed=int(wc.seed),
     train_cfg=run["train_cfg"],
     device=snakemake.params.device,

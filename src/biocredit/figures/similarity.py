@@ -8,7 +8,7 @@ import xarray as xr
 from biocredit.figures.style import RULE_LABELS, rule_color, setup
 from biocredit.stats import mean_ci_over_runs
 
-__all__ = ["distance_vs_accuracy", "distance_at_levels", "normalized_bars"]
+__all__ = ["distance_vs_accuracy", "distance_at_levels", "normalized_bars", "distance_across_archs"]
 
 
 def distance_vs_accuracy(
@@ -129,4 +129,35 @@ def normalized_bars(summary: xr.Dataset, title: str):
     ax.set_title(title, fontsize=10)
     ax.legend(frameon=False, fontsize=8)
     sns_despine(ax)
+    return fig
+
+
+def distance_across_archs(df, shares: dict[str, float], level_accuracy: float, title: str):
+    """Figure A4: distance at the matched level per architecture row (x) and rule (colour), seeds as points;
+    right: share of variance explained by each factor."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    setup()
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 1]})
+    if len(df):
+        d = df.assign(rule=df["rule"].map(lambda r: RULE_LABELS.get(r, r)))
+        palette = {RULE_LABELS.get(r, r): rule_color(r) for r in df["rule"].unique()}
+        sns.pointplot(d, x="arch", y="procrustes", hue="rule", palette=palette, dodge=0.3, errorbar=("ci", 95),
+                      linestyle="none", markers="D", ax=ax, seed=0)
+        sns.stripplot(d, x="arch", y="procrustes", hue="rule", palette=palette, dodge=True, alpha=0.5, size=4,
+                      ax=ax, legend=False)
+    ax.set_xlabel("architecture / initialisation (rows of the arch table)")
+    ax.set_ylabel(f"Procrustes distance at accuracy {level_accuracy:.2f}")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8)
+    names = [k for k in shares if k != "residual"] + (["residual"] if "residual" in shares else [])
+    bx.bar(range(len(names)), [shares[k] for k in names], color=["0.3"] * (len(names) - 1) + ["0.8"])
+    bx.set_xticks(range(len(names)), names, rotation=30)
+    bx.set_ylabel("share of variance")
+    bx.set_ylim(0, 1)
+    bx.set_title("variance explained")
+    sns_despine(ax)
+    sns_despine(bx)
+    fig.tight_layout()
     return fig
