@@ -8,7 +8,7 @@ BIOCREDIT_DATA_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/dat
 export BIOCREDIT_DATA_MIRROR
 export MPLBACKEND := Agg
 
-.PHONY: setup run smoke test test-fast report lint clean
+.PHONY: setup run smoke test test-fast report lint clean dvc-touch dvc-pull
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ report: setup
 lint: setup
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/snakemake --lint
+
+dvc-touch: setup  ## after `dvc pull`/`dvc checkout`: mark the restored results up to date for Snakemake (runs no job)
+	export PATH="$(abspath $(BIN)):$$PATH"; \
+	cmd=$$($(BIN)/python -c 'import yaml; print(yaml.safe_load(open("dvc.lock"))["stages"]["studies"]["cmd"])') && \
+	eval "$$cmd --touch"
+
+dvc-pull: setup  ## the results dvc.lock names, from the DVC remote, marked up to date for Snakemake
+	$(BIN)/dvc pull
+	$(MAKE) dvc-touch
 
 clean:
 	rm -rf results .snakemake

@@ -16,6 +16,8 @@ include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/activity.smk"
 include: "rules/similarity.smk"
+include: "rules/curvature.smk"
+include: "rules/generalization.smk"
 include: "rules/figures.smk"
 
 
@@ -23,3 +25,4 @@ rule all:
     default_target: True
     input:
         final_outputs(),
+        final_outputs_b(),

@@ -17,10 +17,10 @@ ENV = "../envs/biocredit.yaml"
 
 
 wildcard_constraints:
-    study="similarity",
+    study="similarity|generalization",
     task="[a-z0-9_]+",
     arch="[A-Za-z0-9_]+",
-    rule_name="[a-z0-9_]+",
+    rule_name=r"[a-z0-9_]+(-w[0-9]+)?(-lr[0-9]+(\.[0-9]+)?)?",  # study B variants: tbptt-w4, eprop-lr0.05
     seed=r"\d+",
     dataset="[a-z0-9_]+",
 
@@ -153,7 +153,9 @@ def final_outputs():
 
 
 def task_data(wildcards):
-    """The preprocessed recordings a run's task is built from."""
+    """The preprocessed recordings a run's task is built from (study B's tasks: task_files_b, generalization.smk)."""
+    if "dataset" not in config["tasks"][wildcards.task]:
+        return task_files_b(wildcards.task)
     return f"results/data/{dataset_of(wildcards.task)}.nc"
 
 
@@ -163,6 +165,8 @@ def study_config(study):
 
 def run_params(wildcards):
     """Everything that defines a run besides its wildcards (changes here rerun the run)."""
+    if wildcards.study == STUDY_B:
+        return run_params_b(wildcards)  # rules/generalization.smk
     return {
         "task_cfg": config["tasks"][wildcards.task],
         "arch_cfg": config["archs"][wildcards.arch],
@@ -214,4 +218,6 @@ def similarity_metrics(wildcards):
 
 
 def claim_files():
-    return expand("results/claims/{fig}-{dataset}.json", fig=A_FIGURES, dataset=similarity_datasets())
+    return expand("results/claims/{fig}-{dataset}.json", fig=A_FIGURES, dataset=similarity_datasets()) + (
+        claim_files_b()  # rules/generalization.smk
+    )

@@ -23,19 +23,22 @@ def test_mante_runs_from_a_mirror_and_records_its_checksum(tmp_path, mirror):
     cfg.write_text(f"data:\n  lock_file: {lock}\nsimilarity:\n  tasks: [mante]\n")
     work = tmp_path / "work"
     args = ["-d", str(work), "--configfile", str(REPO / "config.yaml"), str(SMOKE), str(cfg), "--cores", "2"]
-    snakemake(*args, env={"BIOCREDIT_DATA_MIRROR": str(fake_mirror)})
+    targets = ["results/figures/A/A1_mante.png"] + [f"results/claims/A{k}-mante2013.json" for k in range(2, 8)]
+    snakemake(*args, *targets, env={"BIOCREDIT_DATA_MIRROR": str(fake_mirror)})
     assert json.loads(lock.read_text())["mante2013"]["sha256"] == sha  # recorded on first download
     res = work / "results"
     with xr.open_dataset(res / "data/mante2013.nc") as ds:
         assert ds.sizes["condition"] == 72 and ds.sizes["time"] == 50
-    ids = {r["id"] for r in json.loads((res / "claims.json").read_text())}
-    assert {f"A{k}-mante2013" for k in (2, 3, 5, 6, 7)} <= ids
+    for k in range(2, 8):
+        row = json.loads((res / f"claims/A{k}-mante2013.json").read_text())
+        assert row["id"] == f"A{k}-mante2013" and isinstance(row["holds"], bool)
     for fig in ("A1_mante", "A2_mante2013", "A3_mante2013", "A6_mante2013", "A7_mante2013"):
         assert (res / f"figures/A/{fig}.png").stat().st_size > 10_000, fig
     # a tampered zip is refused against the recorded checksum, and nothing downstream is rebuilt from it
     (res / "raw/mante2013/PFC data.zip").unlink()
     (fake_mirror / "mante2013" / "PFC data.zip").write_bytes(b"PK\x03\x04 not the same zip")
-    out = snakemake(*args, "--forcerun", "download", env={"BIOCREDIT_DATA_MIRROR": str(fake_mirror)}, check=False)
+    out = snakemake(*args, *targets, "--forcerun", "download", env={"BIOCREDIT_DATA_MIRROR": str(fake_mirror)},
+                    check=False)
     assert out.returncode != 0
     log = (res / "logs/download/mante2013/PFC data.zip.log").read_text()
     assert sha in log and "ChecksumError" in log

@@ -80,6 +80,7 @@ def test_user_supplied_dataset_runs_when_given(tmp_path, files, mirror):
     cfg.write_text("user_data:\n  sussillo2015:\n" + "".join(f"    {k}: {v}\n" for k, v in files.items())
                    + "similarity:\n  tasks: [emg]\n")
     snakemake("-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(SMOKE), str(cfg), "--cores", "2",
+              "results/figures/A/A2_sussillo2015.png", "results/figures/A/A1_emg.png",
               env={"BIOCREDIT_DATA_MIRROR": str(mirror)})
     assert (tmp_path / "results/figures/A/A2_sussillo2015.png").stat().st_size > 10_000
     assert (tmp_path / "results/figures/A/A1_emg.png").exists()

@@ -13,9 +13,21 @@ Dynamics (Euler step dt = 1 in units of the task's time step, ``alpha = 1 / tau`
 
 With ``tau = 1`` this is the leak-free RNN ``h_t = f(W_rec h_{t-1} + W_in x_t + b)`` used for sequential MNIST.
 
-Initialisation (Liu, Yang & Cueva 2025 code): ``W_in ~ N(0, 1/n_in)``, ``W_rec = g0 * 1.5 * N(0, 1/N)``
-("Sussillo init", spectral radius about 1.5 g0), ``W_out ~ U(-1/sqrt(N), 1/sqrt(N))`` (PyTorch's Linear default),
-``b = b_out = a0 = 0``.
+Initialisation (``init``):
+
+- ``"sussillo"`` (default; Liu, Yang & Cueva 2025 code): ``W_in ~ N(0, 1/n_in)``, ``W_rec = g0 * 1.5 * N(0, 1/N)``
+  (spectral radius about 1.5 g0), ``W_out ~ U(-1/sqrt(N), 1/sqrt(N))`` (PyTorch's Linear default);
+- ``"he"`` (Liu et al. 2022's sequential-MNIST code): He-normal ``W_in ~ N(0, 2/n_in)`` and
+  ``W_rec = g0 * N(0, 2/N)`` (the authors' ``randn / sqrt(N/2)``; g0 = 1 there), Glorot-uniform
+  ``W_out ~ U(±sqrt(6/(N + n_out)))`` (TensorFlow's ``get_variable`` default);
+
+and ``b = b_out = a0 = 0`` in both. The random draws come in the order ``W_in, W_rec, W_out`` from one generator.
+
+Options of the sMNIST net (Liu et al. 2022): ``no_autapses`` keeps the diagonal of ``W_rec`` at zero (the authors'
+``recurrent_disconnect_mask``): the diagonal is zeroed at initialisation and the recurrence uses ``W_rec ⊙ M``
+(``M`` = 1 off the diagonal, 0 on it) in both the fused and the reference path, so every gradient — of any rule,
+and of any L2 term on ``W_rec``, whose diagonal is then 0 — is zero on the diagonal and no optimiser step moves it.
+``learn_bias = False`` fixes the recurrent bias ``b`` at 0 (the authors' cell has none).
 
 How credit flows backwards is not the model's business: a :class:`~biocredit.rules.LearningRule` decides what
 the recurrent drive sees of ``h_{t-1}`` (all of it for BPTT, a detached copy for e-prop, …), whether a cut step
@@ -31,7 +43,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-__all__ = ["ModelConfig", "RateRNN", "ACTIVATIONS", "retanh", "recurrence"]
+__all__ = ["ModelConfig", "RateRNN", "ACTIVATIONS", "INITS", "retanh", "recurrence"]
 
 
 def retanh(x: torch.Tensor) -> torch.Tensor:
@@ -149,6 +161,10 @@ def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True, one_step=Fa
     return torch.stack(rates, dim=1)
 
 
+#: weight initialisations (see the module docstring)
+INITS = ("sussillo", "he")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Architecture of a :class:`RateRNN` (one row of the config's ``archs`` table)."""
@@ -160,10 +176,15 @@ class ModelConfig:
     activation: str = "retanh"
     gain: float = 1.0
     learn_init_state: bool = True
+    init: str = "sussillo"
+    no_autapses: bool = False
+    learn_bias: bool = True
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; choose one of {sorted(ACTIVATIONS)}")
+        if self.init not in INITS:
+            raise ValueError(f"unknown init {self.init!r}; choose one of {list(INITS)}")
         if self.tau < 1:
             raise ValueError(f"tau must be >= 1 time step, got {self.tau}")
         for name in ("n_in", "n_hidden", "n_out"):
@@ -184,13 +205,31 @@ class RateRNN(nn.Module):
         self.alpha = 1.0 / config.tau
         self.f = ACTIVATIONS[config.activation]
         g = generator
-        self.w_in = nn.Parameter(torch.randn(n, n_in, generator=g) / math.sqrt(n_in))
-        self.w_rec = nn.Parameter(config.gain * 1.5 * torch.randn(n, n, generator=g) / math.sqrt(n))
-        self.b = nn.Parameter(torch.zeros(n))
-        bound = 1.0 / math.sqrt(n)
-        self.w_out = nn.Parameter((torch.rand(n_out, n, generator=g) * 2 - 1) * bound)
+        if config.init == "he":
+            w_in = torch.randn(n, n_in, generator=g) * math.sqrt(2.0 / n_in)
+            w_rec = config.gain * torch.randn(n, n, generator=g) * math.sqrt(2.0 / n)
+            bound = math.sqrt(6.0 / (n + n_out))
+        else:
+            w_in = torch.randn(n, n_in, generator=g) / math.sqrt(n_in)
+            w_rec = config.gain * 1.5 * torch.randn(n, n, generator=g) / math.sqrt(n)
+            bound = 1.0 / math.sqrt(n)
+        w_out = (torch.rand(n_out, n, generator=g) * 2 - 1) * bound
+        if config.no_autapses:
+            w_rec.fill_diagonal_(0.0)
+            # not persistent: checkpoints hold parameters only; the mask follows from the config
+            self.register_buffer("rec_mask", 1.0 - torch.eye(n), persistent=False)
+        else:
+            self.rec_mask = None
+        self.w_in = nn.Parameter(w_in)
+        self.w_rec = nn.Parameter(w_rec)
+        self.b = nn.Parameter(torch.zeros(n), requires_grad=config.learn_bias)
+        self.w_out = nn.Parameter(w_out)
         self.b_out = nn.Parameter(torch.zeros(n_out))
         self.a0 = nn.Parameter(torch.zeros(n), requires_grad=config.learn_init_state)
+
+    def effective_w_rec(self) -> torch.Tensor:
+        """``W_rec`` as the recurrence uses it: with a zero diagonal under ``no_autapses`` (``W_rec ⊙ M``)."""
+        return self.w_rec if self.rec_mask is None else self.w_rec * self.rec_mask
 
     def forward(self, x: torch.Tensor, rule=None, fused: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the network on ``x`` (batch, time, n_in); return ``(y, h)``.
@@ -206,7 +245,7 @@ class RateRNN(nn.Module):
         n_steps = x.shape[1]
         drive = torch.nn.functional.linear(x, self.w_in, self.b)  # (B, T, N): the input drive, all steps at once
         cut = [rule.cuts_recurrence(t, n_steps) for t in range(n_steps)]
-        h = recurrence(drive, self.a0, self.w_rec, self.alpha, self.config.activation, cut, fused=fused,
+        h = recurrence(drive, self.a0, self.effective_w_rec(), self.alpha, self.config.activation, cut, fused=fused,
                        one_step=rule.one_step_credit)
         y = rule.readout(h, self.w_out, self.b_out)
         return y, (h if rule.activity_credit else h.detach())
@@ -214,4 +253,4 @@ class RateRNN(nn.Module):
     @torch.no_grad()
     def recurrent_eigenvalues(self) -> torch.Tensor:
         """Complex eigenvalues of ``W_rec``."""
-        return torch.linalg.eigvals(self.w_rec.detach().double().cpu())
+        return torch.linalg.eigvals(self.effective_w_rec().detach().double().cpu())

@@ -1,4 +1,5 @@
-"""The training loop: Adam (or SGD), an activity penalty with adaptive weight, checkpoints and a metrics log.
+"""The training loop: Adam (or SGD), an activity penalty with adaptive weight, L2 weight decay, checkpoints and a
+metrics log.
 
 Reproducibility: every random draw comes from generators seeded from the run's ``seed`` through
 :class:`numpy.random.SeedSequence` (one stream for the initial weights, one for training batches, one for the
@@ -33,6 +34,9 @@ __all__ = [
     "save_checkpoints",
     "load_checkpoints",
     "resolve_device",
+    "weight_decay_term",
+    "evaluation_batches",
+    "has_finite_sets",
 ]
 
 
@@ -50,10 +54,16 @@ class TrainConfig:
     adapt_penalty: bool = True
     penalty_decay: float = 2.0 / 3.0
     grad_clip: float = 0.0
+    #: L2 coefficient: the loss gets ``weight_decay · ½(‖W_in‖² + ‖W_rec‖² + ‖W_out‖²)`` (Liu et al. 2022: 1e-2)
+    weight_decay: float = 0.0
+    #: tasks with finite sets: trials of the training and test sets evaluated at each checkpoint (first n; 0 = all)
+    n_eval_trials: int = 0
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if self.weight_decay < 0 or self.n_eval_trials < 0:
+            raise ValueError("weight_decay and n_eval_trials must be non-negative")
         bad = [c for c in self.checkpoints if not 0 <= c <= self.n_updates]
         if bad:
             raise ValueError(f"checkpoints {bad} lie outside 0..n_updates={self.n_updates}")
@@ -98,11 +108,55 @@ def _flat_grad(model: torch.nn.Module) -> torch.Tensor:
     return torch.cat([p.grad.reshape(-1) for p in model.parameters() if p.grad is not None])
 
 
-def _loss_terms(model, task, batch, rule, penalty):
+def weight_decay_term(model: RateRNN, weight_decay: float) -> torch.Tensor:
+    """``weight_decay · ½(‖W_in‖² + ‖W_rec‖² + ‖W_out‖²)``, the L2 term of Liu et al. (2022)'s sMNIST loss (no L2 on
+    biases or the initial state). Part of the loss, so its gradient ``weight_decay · W`` enters every rule's update
+    (rules only reshape the recurrence's backward) and its curvature ``weight_decay · I`` every Hessian."""
+    if not weight_decay:
+        return model.w_rec.new_zeros(())
+    return 0.5 * weight_decay * sum((w**2).sum() for w in (model.w_in, model.w_rec, model.w_out))
+
+
+def _loss_terms(model, task, batch, rule, penalty, weight_decay=0.0):
     y, h = model(batch.x, rule)
     task_loss = task.loss(y, batch)
     activity = (h**2).mean()
-    return task_loss, activity, task_loss + penalty * activity, y
+    loss = task_loss + penalty * activity
+    if weight_decay:
+        loss = loss + weight_decay_term(model, weight_decay)
+    return task_loss, activity, loss, y
+
+
+def has_finite_sets(task: Task) -> bool:
+    """Whether ``task`` has a fixed training set and a test set (the study-B tasks), so that generalization can be
+    measured on them."""
+    return callable(getattr(task, "train_set", None)) and callable(getattr(task, "test_set", None))
+
+
+def _first(batch, n: int):
+    if not n or n >= batch.x.shape[0]:
+        return batch
+    return type(batch)(batch.x[:n], batch.y[:n], batch.mask[:n], batch.condition[:n])
+
+
+def evaluation_batches(task: Task, seed: int, n_test_trials: int, n_eval_trials: int = 0) -> dict:
+    """The fixed batches a run is evaluated on at every checkpoint, by metric prefix.
+
+    Every task: ``test`` = ``n_test_trials`` trials of ``task.sample_batch`` from the run's ``test`` seed stream.
+    A task with finite sets (:func:`has_finite_sets`) instead gets ``train_set`` = the first ``n_eval_trials``
+    training examples (all when 0) in stored order, ``test`` = the first ``n_eval_trials`` of its test set (for
+    sMNIST the noisy test set, σ = 0.2), both the same for every run, and ``validation`` = ``n_test_trials``
+    validation trials drawn once from the run's ``test`` stream (Liu et al. evaluate, and measure the Hessian on,
+    a validation batch of 256).
+    """
+    rng = np.random.default_rng(seed_streams(seed)["test"])
+    if not has_finite_sets(task):
+        return {"test": task.sample_batch(n_test_trials, rng)}
+    return {
+        "train_set": _first(task.train_set(), n_eval_trials),
+        "validation": task.validation_batch(n_test_trials, rng),
+        "test": _first(task.test_set(), n_eval_trials),
+    }
 
 
 RESUME_FORMAT = "biocredit-resume-v1"
@@ -179,7 +233,10 @@ def train(
 
     Metrics (an xarray Dataset): per update ``loss``, ``task_loss``, ``penalty_weight``, ``accuracy`` (train
     batch); per checkpoint ``test_loss``, ``test_accuracy`` (fixed test batch) and ``grad_cosine`` (cosine of
-    the rule's update with the exact gradient on the same training batch). A non-finite loss stops training;
+    the rule's update with the exact gradient on the same training batch). Tasks with a finite training set and a
+    test set also log ``train_set_loss/accuracy`` and ``validation_loss/accuracy`` per checkpoint, and their
+    ``test_*`` is measured on the task's test set (see :func:`evaluation_batches`); these losses are task losses
+    (no penalty or L2 term). ``loss`` includes the activity penalty and the L2 term. A non-finite loss stops training;
     the log keeps NaN from there on and ``attrs['diverged_at']`` records the update.
 
     With ``resume_path``, the whole training state (weights, optimiser, penalty weight, the batch generator's
@@ -195,14 +252,19 @@ def train(
     else:
         opt = torch.optim.SGD(params, lr=config.lr)
     batch_rng = np.random.default_rng(seeds["batches"])
-    test_batch = task.sample_batch(config.n_test_trials, np.random.default_rng(seeds["test"])).to(dev)
+    eval_sets = {k: b.to(dev) for k, b in evaluation_batches(task, seed, config.n_test_trials,
+                                                             config.n_eval_trials).items()}
+    test_batch = eval_sets.pop("test")
+    wd = float(config.weight_decay)
     exact = BPTT()
     penalty = float(config.activity_penalty)
     ckpts = sorted(set(config.checkpoints))
     ckpt_set = set(ckpts)
     n = config.n_updates
     per_update = {k: np.full(n, np.nan) for k in ("loss", "task_loss", "penalty_weight", "accuracy")}
-    per_ckpt = {k: np.full(len(ckpts), np.nan) for k in ("test_loss", "test_accuracy", "grad_cosine")}
+    ckpt_names = ["test_loss", "test_accuracy", "grad_cosine"]
+    ckpt_names += [f"{prefix}_{m}" for prefix in eval_sets for m in ("loss", "accuracy")]
+    per_ckpt = {k: np.full(len(ckpts), np.nan) for k in ckpt_names}
     states: list[dict[str, torch.Tensor]] = []
     diverged_at = -1
     first = 0
@@ -232,6 +294,11 @@ def train(
                 t_loss, act, _, y = _loss_terms(model, task, test_batch, exact, penalty)
             per_ckpt["test_loss"][k] = float(t_loss)
             per_ckpt["test_accuracy"][k] = task.accuracy(y, test_batch)
+            for prefix, b in eval_sets.items():
+                with torch.no_grad():
+                    y_b = model(b.x, exact)[0]
+                    per_ckpt[f"{prefix}_loss"][k] = float(task.loss(y_b, b))
+                per_ckpt[f"{prefix}_accuracy"][k] = task.accuracy(y_b, b)
             states.append({name: p.detach().cpu().clone() for name, p in model.state_dict().items()})
             if config.adapt_penalty and penalty * float(act) >= float(t_loss) / 2:
                 penalty *= config.penalty_decay
@@ -240,12 +307,12 @@ def train(
         batch = task.sample_batch(config.batch_size, batch_rng).to(dev)
         if step in ckpt_set and not isinstance(rule, BPTT):
             opt.zero_grad()
-            _loss_terms(model, task, batch, exact, penalty)[2].backward()
+            _loss_terms(model, task, batch, exact, penalty, wd)[2].backward()
             g_exact = _flat_grad(model)
         else:
             g_exact = None
         opt.zero_grad()
-        task_loss, _, loss, y = _loss_terms(model, task, batch, rule, penalty)
+        task_loss, _, loss, y = _loss_terms(model, task, batch, rule, penalty, wd)
         if not math.isfinite(loss.item()):
             diverged_at = step
             log.warning("non-finite loss at update %d; training stops and the run is marked diverged", step)

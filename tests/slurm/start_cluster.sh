@@ -63,6 +63,8 @@ TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/backfill
+# Backfill every second (default 30 s): CPU jobs queued behind a job waiting for the one GPU start at once.
+SchedulerParameters=bf_interval=1
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
@@ -73,8 +75,8 @@ StateSaveLocation=/var/lib/slurm/slurmctld
 SlurmUser=slurm
 SlurmctldLogFile=/var/log/slurm/slurmctld.log
 SlurmdLogFile=/var/log/slurm/slurmd.log
-# Finished jobs stay visible to squeue/scontrol for 10 minutes (no accounting database, so no sacct).
-MinJobAge=600
+# Finished jobs stay visible to squeue/scontrol for an hour (no accounting database, so no sacct).
+MinJobAge=3600
 MpiDefault=none
 NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB Gres=gpu:fake:1 State=UNKNOWN
 PartitionName=$PARTITION Nodes=$HOST Default=YES MaxTime=INFINITE State=UP

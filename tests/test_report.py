@@ -1,0 +1,65 @@
+"""`snakemake --report` on the smoke results: one self-contained HTML with the figures, their captions and the claims
+table."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import sys
+
+import pytest
+
+from tests.slurm.smoke import SMOKE_CONFIGFILES, mirror_or_skip, run, smoke_repo, timed, workflow_env
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    basetemp, mirror = tmp_path_factory.getbasetemp(), mirror_or_skip()
+    repo = smoke_repo(basetemp, mirror)
+    out = repo / "results" / "report.html"
+    with timed("snakemake --report", basetemp):
+        run([sys.executable, "-m", "snakemake", "--configfile", *SMOKE_CONFIGFILES.split(), "--report", out], repo,
+            workflow_env(mirror, repo), basetemp / "report.log")
+    return repo, out.read_text()
+
+
+def plain(text: str) -> str:
+    """Words only: tags, JSON escapes and RST/Jinja markup removed, whitespace collapsed."""
+    text = text.replace("\\n", " ").replace('\\"', '"')
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(r"\{\{.*?\}\}|\*\*|``", " ", html.unescape(text))
+    return " ".join(text.split())
+
+
+def embedded(page: str, mime: str, filename: str) -> bytes:
+    """The bytes of a file the report embeds as a data URI."""
+    uri = re.search(rf"data:{re.escape(mime)};charset=utf8;filename={re.escape(filename)};base64,([A-Za-z0-9+/=]+)",
+                    page)
+    assert uri, f"{filename} is not embedded in the report"
+    return base64.b64decode(uri.group(1))
+
+
+def test_report_has_the_a2_figure_and_its_caption(report):
+    repo, page = report
+    png = embedded(page, "image/png", "A2_hatsopoulos2007.png")
+    assert png == (repo / "results/figures/A/A2_hatsopoulos2007.png").read_bytes()
+    caption = (repo / "rules/report/fig_a2.rst").read_text()
+    page_words = plain(page)
+    assert "Figure A2 (hatsopoulos2007)." in page_words  # the caption's template was filled in
+    sentences = [plain(s) for s in re.split(r"(?<=\.)\s+", caption) if len(s) > 40 and "{{" not in s]
+    assert sentences, "fig_a2.rst has no plain sentence to look for"
+    missing = [s for s in sentences if s not in page_words]
+    assert not missing, f"caption sentences missing from the report: {missing}"
+
+
+def test_report_embeds_the_claims_table(report):
+    repo, page = report
+    claims = json.loads(embedded(page, "application/json", "claims.json"))
+    assert claims == json.loads((repo / "results/claims.json").read_text())
+    assert {"A2-hatsopoulos2007", "A3-hatsopoulos2007"} <= {row["id"] for row in claims}
+    assert "The claims table: one row per claim" in plain(page)  # its caption (rules/report/claims.rst)
