@@ -21,11 +21,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from biocredit.tasks.base import Task, TaskBatch
-from biocredit.tasks.reach import BUMP_ON, normalized_error
+from biocredit.tasks.base import TaskBatch
+from biocredit.tasks.reach import BUMP_ON, AlignedRegressionTask
 
 
-class EMGTask(Task):
+class EMGTask(AlignedRegressionTask):
     name = "emg"
     n_in = 16
     n_out = 7
@@ -114,18 +114,3 @@ class EMGTask(Task):
         c = np.arange(self.n_conditions)
         i1, i2 = self.analysis_intervals
         return self._trials(c, np.full_like(c, i1), np.full_like(c, i2), self.analysis_n_steps)
-
-    @property
-    def analysis_steps(self) -> np.ndarray:
-        return self.movement_onset_step + np.round(self.times_ms / self.dt_ms).astype(int)
-
-    @property
-    def analysis_times(self) -> np.ndarray:
-        return self.times_ms
-
-    def loss(self, output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
-        mask = batch.mask.unsqueeze(-1)
-        return ((output - batch.y) ** 2 * mask).sum() / (mask.sum() * output.shape[-1])
-
-    def accuracy(self, output: torch.Tensor, batch: TaskBatch) -> float:
-        return 1.0 - normalized_error(output, batch.y, batch.mask)

@@ -29,7 +29,34 @@ BUMP = np.concatenate([BUMP_ON, np.ones(7), BUMP_ON[::-1]])  # 23 steps
 KINEMATIC_OUTPUTS = ("shoulder_angle", "elbow_angle")
 
 
-class ReachTask(Task):
+class AlignedRegressionTask(Task):
+    """Regression onto recorded kinematics/EMG, with analysis steps aligned to the recordings' time bins.
+
+    Subclasses set ``times_ms`` (the recordings' bins), ``movement_onset_step`` and ``dt_ms``.
+    """
+
+    times_ms: np.ndarray
+    movement_onset_step: int
+
+    @property
+    def analysis_steps(self) -> np.ndarray:
+        return self.movement_onset_step + np.round(self.times_ms / self.dt_ms).astype(int)
+
+    @property
+    def analysis_times(self) -> np.ndarray:
+        return self.times_ms
+
+    def loss(self, output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
+        """Mean squared error over masked (trial, step, output) entries."""
+        mask = batch.mask.unsqueeze(-1)
+        return ((output - batch.y) ** 2 * mask).sum() / (mask.sum() * output.shape[-1])
+
+    def accuracy(self, output: torch.Tensor, batch: TaskBatch) -> float:
+        """``1 − NE``: one minus the error normalised by the target variance, averaged over outputs."""
+        return 1.0 - normalized_error(output, batch.y, batch.mask)
+
+
+class ReachTask(AlignedRegressionTask):
     """Reach task driven by the recorded joint angles.
 
     Args:
@@ -147,22 +174,6 @@ class ReachTask(Task):
         ones = np.ones_like(conditions)
         return self._trials(conditions, i1 * ones, i2 * ones, self.analysis_n_steps)
 
-    @property
-    def analysis_steps(self) -> np.ndarray:
-        return self.movement_onset_step + np.round(self.times_ms / self.dt_ms).astype(int)
-
-    @property
-    def analysis_times(self) -> np.ndarray:
-        return self.times_ms
-
-    def loss(self, output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
-        """Mean squared error over masked (trial, step, output) entries."""
-        mask = batch.mask.unsqueeze(-1)
-        return ((output - batch.y) ** 2 * mask).sum() / (mask.sum() * output.shape[-1])
-
-    def accuracy(self, output: torch.Tensor, batch: TaskBatch) -> float:
-        """``1 − NE``: one minus the error normalised by the target variance, averaged over outputs."""
-        return 1.0 - normalized_error(output, batch.y, batch.mask)
 
 
 def normalized_error(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> float:
