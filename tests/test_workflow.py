@@ -87,7 +87,9 @@ def test_paper_preset_expands_the_grid(tmp_path):
     text = out.stdout + out.stderr
     outputs = [line for line in text.splitlines() if line.strip().startswith("output:")]
     study_a_runs = [line for line in outputs if "results/runs/similarity/" in line and "checkpoints.pt" in line]
-    # reach: four arch rows x two rules x five seeds; Mante: the paper's N=400 row x two rules x five seeds
-    assert len(study_a_runs) == 4 * 2 * 5 + 2 * 5
+    # reach: seven arch rows (g0 0.5/1/1.5/2, tanh, Dale, sparse) x two rules x five seeds; Mante: the paper's
+    # N=400 row x two rules x five seeds
+    assert len(study_a_runs) == 7 * 2 * 5 + 2 * 5
     assert sum("runs/similarity/mante/base400/" in line for line in study_a_runs) == 10
+    assert sum("runs/similarity/reach/dale/" in line for line in study_a_runs) == 10
     assert any("results/runs/generalization/smnist/" in line for line in outputs)  # study B on MNIST

@@ -29,6 +29,12 @@ Options of the sMNIST net (Liu et al. 2022): ``no_autapses`` keeps the diagonal 
 and of any L2 term on ``W_rec``, whose diagonal is then 0 — is zero on the diagonal and no optimiser step moves it.
 ``learn_bias = False`` fixes the recurrent bias ``b`` at 0 (the authors' cell has none).
 
+Connectivity constraints (Liu, Yang & Cueva 2025's ``--dale_constraint`` and ``--conn_density``; see
+:mod:`biocredit.connectivity`): ``dale`` makes a fraction ``frac_exc`` (80 %) of the units excitatory and the rest
+inhibitory through ``W_eff = |W_rec| · diag(signs)`` (no autapses), and ``density < 1`` keeps a fixed Bernoulli mask
+of connections, drawn from its own generator seeded by ``conn_seed`` (the workflow sets it to the run's seed) so
+that the constraint follows from the config alone. The recurrence, every rule and every Hessian use ``W_eff``.
+
 How credit flows backwards is not the model's business: a :class:`~biocredit.rules.LearningRule` decides what
 the recurrent drive sees of ``h_{t-1}`` (all of it for BPTT, a detached copy for e-prop, …), whether a cut step
 still passes the *partial* learning signal one recurrent step back (MDGL), how the readout sends errors back
@@ -42,6 +48,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
+
+from biocredit.connectivity import constrain_initial_weights, dale_signs, effective_weights, sparsity_mask
 
 __all__ = ["ModelConfig", "RateRNN", "ACTIVATIONS", "INITS", "retanh", "recurrence"]
 
@@ -62,6 +70,8 @@ def _tanh_grad(a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
 def _relu_grad(a: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     return (a > 0).to(a.dtype)
 
+
+CONN_SEED_OFFSET = 7_919  # the sparse mask's generator: seeded apart from the weight draws of the same run
 
 ACTIVATIONS = {"retanh": retanh, "tanh": torch.tanh, "relu": torch.relu}
 # f'(a) written with the already computed h = f(a)
@@ -179,6 +189,11 @@ class ModelConfig:
     init: str = "sussillo"
     no_autapses: bool = False
     learn_bias: bool = True
+    dale: bool = False
+    frac_exc: float = 0.8
+    density: float = 1.0
+    conn_seed: int = 0
+
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
@@ -190,6 +205,10 @@ class ModelConfig:
         for name in ("n_in", "n_hidden", "n_out"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if not 0 < self.density <= 1:
+            raise ValueError(f"density must lie in (0, 1], got {self.density}")
+        if self.dale and not 0 < self.frac_exc < 1:
+            raise ValueError(f"frac_exc must lie in (0, 1), got {self.frac_exc}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -214,12 +233,28 @@ class RateRNN(nn.Module):
             w_rec = config.gain * 1.5 * torch.randn(n, n, generator=g) / math.sqrt(n)
             bound = 1.0 / math.sqrt(n)
         w_out = (torch.rand(n_out, n, generator=g) * 2 - 1) * bound
-        if config.no_autapses:
-            w_rec.fill_diagonal_(0.0)
-            # not persistent: checkpoints hold parameters only; the mask follows from the config
-            self.register_buffer("rec_mask", 1.0 - torch.eye(n), persistent=False)
+        # Structural constraints (biocredit.connectivity): one fixed 0/1 mask (no autapses, sparse connections)
+        # and, under Dale's law, fixed presynaptic signs. Neither is persistent: checkpoints hold parameters only,
+        # and both follow from the config (the sparse mask from its own generator seeded by ``conn_seed``), so a
+        # model rebuilt from a checkpoint's config has the same constraints.
+        signs = dale_signs(n, config.frac_exc) if config.dale else None
+        mask = None
+        if config.density < 1:
+            mask = sparsity_mask(n, config.density, torch.Generator().manual_seed(CONN_SEED_OFFSET + config.conn_seed))
+        if config.no_autapses or config.dale:
+            mask = (1.0 - torch.eye(n)) * (mask if mask is not None else 1.0)
+        if signs is not None or config.density < 1:
+            w_rec = constrain_initial_weights(w_rec, signs, mask, config.density)
+        elif mask is not None:
+            w_rec = w_rec * mask
+        if mask is not None:
+            self.register_buffer("rec_mask", mask, persistent=False)
         else:
             self.rec_mask = None
+        if signs is not None:
+            self.register_buffer("dale_signs", signs, persistent=False)
+        else:
+            self.dale_signs = None
         self.w_in = nn.Parameter(w_in)
         self.w_rec = nn.Parameter(w_rec)
         self.b = nn.Parameter(torch.zeros(n), requires_grad=config.learn_bias)
@@ -228,8 +263,11 @@ class RateRNN(nn.Module):
         self.a0 = nn.Parameter(torch.zeros(n), requires_grad=config.learn_init_state)
 
     def effective_w_rec(self) -> torch.Tensor:
-        """``W_rec`` as the recurrence uses it: with a zero diagonal under ``no_autapses`` (``W_rec ⊙ M``)."""
-        return self.w_rec if self.rec_mask is None else self.w_rec * self.rec_mask
+        """``W_rec`` as the recurrence uses it: ``|W_rec| · diag(signs)`` under Dale's law, times the fixed mask
+        (zero diagonal, sparse connections) if any. Every rule and every Hessian goes through this map."""
+        if self.rec_mask is None and self.dale_signs is None:
+            return self.w_rec
+        return effective_weights(self.w_rec, self.dale_signs, self.rec_mask)
 
     def forward(self, x: torch.Tensor, rule=None, fused: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the network on ``x`` (batch, time, n_in); return ``(y, h)``.

@@ -103,10 +103,11 @@ def load_task(task_name: str, task_cfg: dict, data):
     return build_task(task_name, task_cfg, None)
 
 
-def _model_config(task, arch_cfg: dict):
+def _model_config(task, arch_cfg: dict, seed: int = 0):
+    """The model of one run: its arch row, sized for the task; a sparse mask (if any) is drawn per run seed."""
     from biocredit.model import ModelConfig
 
-    return ModelConfig(n_in=task.n_in, n_out=task.n_out, **arch_cfg)
+    return ModelConfig(n_in=task.n_in, n_out=task.n_out, **{"conn_seed": int(seed), **arch_cfg})
 
 
 def _train_config(train_cfg: dict):
@@ -151,7 +152,7 @@ def train_run(
         options.setdefault("seed", int(seed))  # random feedback drawn per run, reproducibly
     resume = Path(out_checkpoints).with_name("resume.pt")
     result = train(
-        t, _model_config(t, arch_cfg), make_rule(rule, **options), _train_config(train_cfg), seed, device, progress,
+        t, _model_config(t, arch_cfg, seed), make_rule(rule, **options), _train_config(train_cfg), seed, device, progress,
         resume_path=resume, resume_every=resume_every,
     )
     meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}
@@ -503,6 +504,7 @@ def figure_a5(
     from biocredit.dynamics import dynamics_similarity, recurrent_spectrum
     from biocredit.figures.dynamics import dynamics_at_matched_accuracy
     from biocredit.figures.style import RULE_LABELS, save
+    from biocredit.model import RateRNN
     from biocredit.similarity.matched import matched_curves, matched_grid
     from biocredit.stats import difference_of_means
     from biocredit.train import load_checkpoints
@@ -519,8 +521,10 @@ def figure_a5(
             if step is None:
                 continue
             rate = act["rate"].sel(checkpoint=step).transpose("unit", "time", "condition").values
-        _, steps, states = load_checkpoints(ckpt_path)
-        w_rec = states[steps.index(step)]["w_rec"].double().numpy()
+        config, steps, states = load_checkpoints(ckpt_path)
+        model = RateRNN(config)
+        model.load_state_dict(states[steps.index(step)])
+        w_rec = model.effective_w_rec().detach().double().numpy()  # what the recurrence uses (Dale, masks)
         picked[(rule, seed)] = (rate, recurrent_spectrum(w_rec))
     pairs = {"within": [], "between": []}
     pair_rows = []
