@@ -2,15 +2,4 @@
 
 from biocredit import pipeline, study_b
 
-pipeline.configure(snakemake.log[0])
-p = snakemake.params
-study_b.figures(
-    snakemake.input.summary,
-    dict(snakemake.output.items()),
-    task=snakemake.wildcards.task,
-    rules=list(p.rules),
-    lr=float(p.lr),
-    alpha=p.alpha,
-    train_margin=p.train_margin,
-    preset=p.preset,
-)
+pipeline.run_job(snakemake, study_b.figures, inputs=("summary",), outputs=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "configure",
+    "run_job",
     "download",
     "preprocess",
     "build_task",
@@ -46,6 +48,26 @@ def configure(log_path: str | None = None, threads: int | None = None) -> None:
     if threads:
         torch.set_num_threads(int(threads))
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+
+def _plain(value):
+    """Snakemake's named lists (and tuples) as plain lists, mappings as plain dicts; anything else as it is."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def run_job(
+    smk, stage: Callable[..., None], inputs: Sequence[str], outputs: Sequence[str] | None = ("png", "pdf", "claim")
+) -> None:
+    """Run a figure stage as the Snakemake job ``smk`` (a rule's ``snakemake`` object): :func:`configure` with the
+    job's log, then ``stage(*inputs, *outputs, **wildcards, **params)``, with the inputs and outputs named, in that
+    order (``outputs=None``: every output in one name → path dict), and the job's wildcards and params as keyword
+    arguments of the same names. List and mapping values are passed as plain lists and dicts."""
+    configure(smk.log[0])
+    args = [_plain(getattr(smk.input, name)) for name in inputs]
+    args += [dict(smk.output.items())] if outputs is None else [getattr(smk.output, name) for name in outputs]
+    stage(*args, **{k: _plain(v) for k, v in [*smk.wildcards.items(), *smk.params.items()]})
 
 
 def download(name: str, out: str, mirror_setting: str | None, lock_file: str | None = None) -> None:
@@ -152,8 +174,8 @@ def train_run(
         options.setdefault("seed", int(seed))  # random feedback drawn per run, reproducibly
     resume = Path(out_checkpoints).with_name("resume.pt")
     result = train(
-        t, _model_config(t, arch_cfg, seed), make_rule(rule, **options), _train_config(train_cfg), seed, device, progress,
-        resume_path=resume, resume_every=resume_every,
+        t, _model_config(t, arch_cfg, seed), make_rule(rule, **options), _train_config(train_cfg), seed, device,
+        progress, resume_path=resume, resume_every=resume_every,
     )
     meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}
     result.metrics.attrs.update({k: str(v) if isinstance(v, str) else v for k, v in meta.items()})
@@ -233,6 +255,40 @@ def summarize_similarity(runs: list[str], metrics: list[str], out: str) -> None:
     write_netcdf(stack_runs(datasets), out)
 
 
+def _load(path: str, arch: str | None = None) -> xr.Dataset:
+    """A NetCDF file read into memory (and closed); with ``arch``, narrowed to that architecture (kept as a
+    length-1 ``arch`` dimension)."""
+    with xr.open_dataset(path) as ds:
+        loaded = ds.load()
+    return loaded if arch is None else loaded.sel(arch=[arch])
+
+
+def _labels(*rules: str) -> list[str]:
+    """The display names of rules (the rule's own name where it has none)."""
+    from biocredit.figures.style import RULE_LABELS
+
+    return [RULE_LABELS.get(r, r) for r in rules]
+
+
+def _matched_difference(summary_ds: xr.Dataset, rules: list[str], arch: str, n_grid: int, margin: float,
+                        value: str = "procrustes") -> tuple[xr.Dataset, dict, bool]:
+    """Study A's matched-accuracy comparison: the curves of ``value`` on the matched grid, the difference
+    ``rules[1] − rules[0]`` over them, and whether it is equivalent to zero (95% CI within ±margin)."""
+    from biocredit.claims import equivalence_holds
+    from biocredit.similarity.matched import matched_curves, rule_difference
+
+    matched = matched_curves(summary_ds, n_grid=n_grid, value=value)
+    diff = rule_difference(matched, rules[1], rules[0], arch, value=value)
+    return matched, diff, equivalence_holds(diff["ci"], margin)
+
+
+def _write_claim(out_claim: str, figure: str, dataset: str, **fields) -> None:
+    """Write study A's claim row ``{figure}-{dataset}``: the identifying fields, then ``fields`` in the order given."""
+    from biocredit.claims import claim_row
+
+    write_json(claim_row(id=f"{figure}-{dataset}", figure=figure, study="A", dataset=dataset, **fields), out_claim)
+
+
 def figure_a2(
     summary: str,
     baselines_path: str,
@@ -248,29 +304,19 @@ def figure_a2(
     preset: str,
 ) -> None:
     """Figure A2 for one dataset, and its claim: e-prop's distance matches BPTT's at matched accuracy."""
-    from biocredit.claims import claim_row, equivalence_holds
     from biocredit.figures.similarity import distance_vs_accuracy
     from biocredit.figures.style import save
-    from biocredit.similarity.matched import matched_curves, rule_difference
 
-    with xr.open_dataset(summary) as s, xr.open_dataset(baselines_path) as b:
-        summary_ds, base = s.load().sel(arch=[arch]), b.load()
-    matched = matched_curves(summary_ds, n_grid=n_grid)
+    summary_ds, base = _load(summary, arch), _load(baselines_path)
+    matched, diff, holds = _matched_difference(summary_ds, rules, arch, n_grid, margin)
     n_diverged = int((summary_ds["diverged_at"] >= 0).sum()) if "diverged_at" in summary_ds else 0
     title = f"{dataset}: {arch}" + (f" ({n_diverged} run(s) diverged)" if n_diverged else "")
-    fig = distance_vs_accuracy(summary_ds, matched, base, arch=arch, title=title)
-    save(fig, out_png, out_pdf)
-    from biocredit.figures.style import RULE_LABELS
-
-    rule_a, rule_b = rules[1], rules[0]
-    diff = rule_difference(matched, rule_a, rule_b, arch)
-    label_a, label_b = RULE_LABELS.get(rule_a, rule_a), RULE_LABELS.get(rule_b, rule_b)
-    holds = equivalence_holds(diff["ci"], margin)
-    row = claim_row(
-        id=f"A2-{dataset}",
-        figure="A2",
-        study="A",
-        dataset=dataset,
+    save(distance_vs_accuracy(summary_ds, matched, base, arch=arch, title=title), out_png, out_pdf)
+    label_a, label_b = _labels(rules[1], rules[0])
+    _write_claim(
+        out_claim,
+        "A2",
+        dataset,
         claim=f"{label_a} reaches {label_b}-like Procrustes similarity to {dataset} when matched for task accuracy",
         statistic=f"mean over matched accuracy levels of the distance difference {label_a} - {label_b} "
         f"(equivalence: 95% bootstrap CI within ±{margin})",
@@ -284,7 +330,6 @@ def figure_a2(
         preset=preset,
         holds=holds,
     )
-    write_json(row, out_claim)
 
 
 def figure_a1(
@@ -296,8 +341,7 @@ def figure_a1(
     from biocredit.model import RateRNN
     from biocredit.train import load_checkpoints
 
-    with xr.open_dataset(data) as ds:
-        recordings = ds.load()
+    recordings = _load(data)
     t = build_task(task, task_cfg, recordings)
     batch = t.analysis_batch()
     outputs = {}
@@ -330,15 +374,13 @@ def figure_a3(
 ) -> None:
     """Figure A3 for one dataset: distances at matched accuracy levels, and the claim that the rules do not differ
     meaningfully there (at every level the 95% CI of the difference lies within ±margin)."""
-    from biocredit.claims import claim_row, equivalence_holds
+    from biocredit.claims import equivalence_holds
     from biocredit.figures.similarity import distance_at_levels
-    from biocredit.figures.style import RULE_LABELS, save
+    from biocredit.figures.style import save
     from biocredit.similarity.matched import values_at_levels
     from biocredit.stats import difference_of_means
 
-    with xr.open_dataset(summary) as s:
-        summary_ds = s.load().sel(arch=[arch])
-    at = values_at_levels(summary_ds, fractions)
+    at = values_at_levels(_load(summary, arch), fractions)
     ref, other = rules[0], rules[1]
     tests = []
     for f in fractions:
@@ -346,14 +388,13 @@ def figure_a3(
         t = difference_of_means(v.sel(rule=other).values, v.sel(rule=ref).values)
         tests.append({"level": f, "accuracy": float(at.accuracy.sel(level=f)), **t, "ci": list(t["ci"]),
                       "equivalent": equivalence_holds(t["ci"], margin)})
-    label_a, label_b = RULE_LABELS.get(other, other), RULE_LABELS.get(ref, ref)
+    label_a, label_b = _labels(other, ref)
     save(distance_at_levels(at, tests, arch, f"{dataset}: distance at matched accuracy"), out_png, out_pdf)
     worst = max(tests, key=lambda t: abs(t["mean_diff"]) if np.isfinite(t["mean_diff"]) else -1)
-    row = claim_row(
-        id=f"A3-{dataset}",
-        figure="A3",
-        study="A",
-        dataset=dataset,
+    _write_claim(
+        out_claim,
+        "A3",
+        dataset,
         claim=f"No meaningful difference between {label_a} and {label_b} in distance to {dataset} at matched accuracy",
         statistic=f"difference of means {label_a} - {label_b} at each level (fractions {fractions} of the matched "
         f"accuracy range, untrained to best reached by every rule); holds when every level's 95% CI lies within "
@@ -367,7 +408,6 @@ def figure_a3(
         preset=preset,
         holds=all(t["equivalent"] for t in tests),
     )
-    write_json(row, out_claim)
 
 
 def figure_a6(
@@ -386,13 +426,10 @@ def figure_a6(
     """Figure A6: A2 with CKA and CCA distances; the claim is that the A2 verdict does not depend on the metric."""
     import matplotlib.pyplot as plt
 
-    from biocredit.claims import claim_row, equivalence_holds
     from biocredit.figures.similarity import distance_vs_accuracy
-    from biocredit.figures.style import RULE_LABELS, save, setup
-    from biocredit.similarity.matched import matched_curves, rule_difference
+    from biocredit.figures.style import save, setup
 
-    with xr.open_dataset(summary) as s:
-        summary_ds = s.load().sel(arch=[arch])
+    summary_ds = _load(summary, arch)
     setup()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     labels = {
@@ -400,25 +437,22 @@ def figure_a6(
         "cka": "CKA distance, 1 − CKA",
         "cca": "CCA distance, 1 − mean canonical corr.",
     }
-    ref, other = rules[0], rules[1]
     verdicts = {}
     for ax, metric in zip(axes, labels, strict=True):
-        matched = matched_curves(summary_ds, n_grid=n_grid, value=metric)
+        matched, diff, equivalent = _matched_difference(summary_ds, rules, arch, n_grid, margin, value=metric)
         distance_vs_accuracy(summary_ds, matched, None, arch=arch, title=metric.upper() if metric != "procrustes"
                              else "Procrustes", value=metric, ylabel=labels[metric], ax=ax)
-        diff = rule_difference(matched, other, ref, arch, value=metric)
         verdicts[metric] = {"mean_diff": diff["mean_diff"], "ci": list(diff["ci"]), "p": diff["p"],
-                            "equivalent": equivalence_holds(diff["ci"], margin)}
+                            "equivalent": equivalent}
     fig.suptitle(f"{dataset}: the comparison under three metrics")
     fig.tight_layout()
     save(fig, out_png, out_pdf)
     agree = all(v["equivalent"] == verdicts["procrustes"]["equivalent"] for v in verdicts.values())
-    label_a, label_b = RULE_LABELS.get(other, other), RULE_LABELS.get(ref, ref)
-    row = claim_row(
-        id=f"A6-{dataset}",
-        figure="A6",
-        study="A",
-        dataset=dataset,
+    label_a, label_b = _labels(rules[1], rules[0])
+    _write_claim(
+        out_claim,
+        "A6",
+        dataset,
         claim=f"The {label_a}-vs-{label_b} conclusion on {dataset} does not hinge on the metric (Procrustes, CKA, CCA)",
         statistic=f"A2's equivalence verdict (95% CI of the matched-accuracy difference within ±{margin}) under each "
         "metric; holds when CKA and CCA reach the same verdict as Procrustes",
@@ -428,7 +462,6 @@ def figure_a6(
         preset=preset,
         holds=agree,
     )
-    write_json(row, out_claim)
 
 
 def figure_a7(
@@ -437,25 +470,19 @@ def figure_a7(
 ) -> None:
     """Figure A7: each rule's normalised-with-data distance at its runs' best checkpoints, beside the normalised
     cross-condition baseline. Claim: every rule's models beat that baseline (mean below it)."""
-    from biocredit.claims import claim_row
     from biocredit.figures.similarity import normalized_bars
     from biocredit.figures.style import save
     from biocredit.similarity.matched import stack_runs
 
-    loaded = []
-    for p in runs:
-        with xr.open_dataset(p) as ds:
-            loaded.append(ds.load())
-    summary = stack_runs(loaded).sel(arch=arch)
+    summary = stack_runs([_load(p) for p in runs]).sel(arch=arch)
     save(normalized_bars(summary, title=f"{dataset}: best checkpoint vs the data's noise ceiling"), out_png, out_pdf)
     per_run = summary["normalized"].mean("iteration")
     baseline = float(summary["baseline"].mean())
     means = {r: float(per_run.sel(rule=r).mean()) for r in rules}
-    row = claim_row(
-        id=f"A7-{dataset}",
-        figure="A7",
-        study="A",
-        dataset=dataset,
+    _write_claim(
+        out_claim,
+        "A7",
+        dataset,
         claim=f"At their best checkpoints, models of every rule are closer to {dataset} than the cross-condition "
         "average, relative to the data's own split-half distance",
         statistic="largest over rules of the mean normalised-with-data distance (d_model - d_split)/(1 - d_split) at "
@@ -468,7 +495,6 @@ def figure_a7(
         preset=preset,
         holds=all(m < baseline for m in means.values()),
     )
-    write_json(row, out_claim)
 
 
 def _checkpoint_at_level(acc: np.ndarray, steps: np.ndarray, level: float) -> int | None:
@@ -500,17 +526,16 @@ def figure_a5(
     networks of the same rule (excess of the between-rule over the within-rule distance within ±margin)."""
     import itertools
 
-    from biocredit.claims import claim_row, equivalence_holds
+    from biocredit.claims import equivalence_holds
     from biocredit.dynamics import dynamics_similarity, recurrent_spectrum
     from biocredit.figures.dynamics import dynamics_at_matched_accuracy
-    from biocredit.figures.style import RULE_LABELS, save
+    from biocredit.figures.style import save
     from biocredit.model import RateRNN
     from biocredit.similarity.matched import matched_curves, matched_grid
     from biocredit.stats import difference_of_means
     from biocredit.train import load_checkpoints
 
-    with xr.open_dataset(summary) as s:
-        summary_ds = s.load().sel(arch=[arch])
+    summary_ds = _load(summary, arch)
     grid = matched_grid(summary_ds, n_grid=2)
     target = float(grid[0] + level * (grid[-1] - grid[0])) if grid.size else float("nan")
     picked = {}  # (rule, seed) -> (activity at the level, W_rec eigenvalues)
@@ -538,12 +563,11 @@ def figure_a5(
     fig = dynamics_at_matched_accuracy(summary_ds, pr, {k: v[1] for k, v in picked.items()}, pair_rows, arch,
                                        target, f"{dataset}: dynamics at matched accuracy")
     save(fig, out_png, out_pdf)
-    labels = " and ".join(RULE_LABELS.get(r, r) for r in rules)
-    row = claim_row(
-        id=f"A5-{dataset}",
-        figure="A5",
-        study="A",
-        dataset=dataset,
+    labels = " and ".join(_labels(*rules))
+    _write_claim(
+        out_claim,
+        "A5",
+        dataset,
         claim=f"{labels} networks have similar dynamics at comparable accuracy ({dataset})",
         statistic=f"mean between-rule minus mean within-rule linear-dynamics distance (eigenvalue matching of "
         f"rank-{rank} linear fits) at the first checkpoint reaching accuracy {target:.3f} ({level:g} of the matched "
@@ -557,7 +581,6 @@ def figure_a5(
         preset=preset,
         holds=equivalence_holds(test["ci"], margin),
     )
-    write_json(row, out_claim)
 
 
 def figure_a4(
@@ -578,15 +601,12 @@ def figure_a4(
     not vary in the grid are left out of the comparison)."""
     import pandas as pd
 
-    from biocredit.claims import claim_row
     from biocredit.figures.similarity import distance_across_archs
     from biocredit.figures.style import save
     from biocredit.similarity.matched import values_at_levels
     from biocredit.variance import variance_shares
 
-    with xr.open_dataset(summary) as s:
-        summary_ds = s.load()
-    at = values_at_levels(summary_ds, [level]).isel(level=0)
+    at = values_at_levels(_load(summary), [level]).isel(level=0)
     df = at["procrustes"].to_dataframe().reset_index().dropna(subset=["procrustes"])
     df["init"] = df["arch"].map(lambda a: f"g0={archs[a].get('gain', 1.0):g}")
     df["architecture"] = df["arch"].map(
@@ -598,11 +618,10 @@ def figure_a4(
     save(fig, out_png, out_pdf)
     others = [shares[f] for f in ("init", "architecture") if f in shares]
     rule_share = shares.get("rule", 0.0)
-    row = claim_row(
-        id=f"A4-{dataset}",
-        figure="A4",
-        study="A",
-        dataset=dataset,
+    _write_claim(
+        out_claim,
+        "A4",
+        dataset,
         claim=f"Initial conditions and architecture matter more than the learning rule for similarity to {dataset}",
         statistic=f"share of variance (main-effects ANOVA, Shapley over factor orders) of the distance at the "
         f"first checkpoint reaching accuracy {float(at.accuracy):.3f} ({level:g} of the matched range); holds when "
@@ -613,7 +632,6 @@ def figure_a4(
         preset=preset,
         holds=bool(others) and all(o > rule_share for o in others),
     )
-    write_json(row, out_claim)
     _ = pd  # the table above is a pandas DataFrame
 
 

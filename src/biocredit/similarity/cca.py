@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .procrustes import _as_sample_matrix, _center_columns
+from .procrustes import _center_columns, _sample_pair
 
 __all__ = ["canonical_correlations", "cca_distance"]
 
@@ -77,13 +77,7 @@ def canonical_correlations(
         raise ValueError(f"n_components must be a positive integer; got {n_components!r}")
     if not np.isfinite(reg) or reg < 0:
         raise ValueError(f"reg must be a non-negative finite number; got {reg!r}")
-    X = _as_sample_matrix(X, "X")
-    Y = _as_sample_matrix(Y, "Y")
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(
-            f"X and Y must have the same number of samples (rows); got X of shape {X.shape} "
-            f"and Y of shape {Y.shape}"
-        )
+    X, Y = _sample_pair(X, Y)
     sx_scores, s_x = _pc_scores(X, int(n_components), "X")
     sy_scores, s_y = _pc_scores(Y, int(n_components), "Y")
     if reg == 0.0:

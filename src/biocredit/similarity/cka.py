@@ -21,20 +21,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .procrustes import _as_sample_matrix, _center_columns
+from .procrustes import _center_columns, _sample_pair
 
 __all__ = ["linear_cka", "cka_distance", "angular_cka_distance"]
 
 
 def _centred_pair(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Validate, centre the columns and scale each matrix to unit Frobenius norm."""
-    X = _as_sample_matrix(X, "X")
-    Y = _as_sample_matrix(Y, "Y")
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(
-            f"X and Y must have the same number of samples (rows); got X of shape {X.shape} "
-            f"and Y of shape {Y.shape}"
-        )
+    X, Y = _sample_pair(X, Y)
     A, norm_a = _center_columns(X, "X")
     B, norm_b = _center_columns(Y, "Y")
     # CKA is scale invariant; unit norms keep every intermediate product O(1) (no overflow/underflow).

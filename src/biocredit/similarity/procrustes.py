@@ -53,6 +53,19 @@ def _as_sample_matrix(X: np.ndarray, name: str) -> np.ndarray:
     return X
 
 
+def _sample_pair(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``X`` and ``Y`` as checked sample matrices (:func:`_as_sample_matrix`) with the same number of
+    samples (rows), or raise ``ValueError``."""
+    X = _as_sample_matrix(X, "X")
+    Y = _as_sample_matrix(Y, "Y")
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(
+            f"X and Y must have the same number of samples (rows); got X of shape {X.shape} "
+            f"and Y of shape {Y.shape}"
+        )
+    return X, Y
+
+
 def _center_columns(X: np.ndarray, name: str) -> tuple[np.ndarray, float]:
     """Subtract each column's mean; return the centred matrix and its Frobenius norm.
 
@@ -108,13 +121,7 @@ def procrustes_distance(X: np.ndarray, Y: np.ndarray, *, normalize: bool = True)
         ValueError: if the inputs are not 2-D, the numbers of samples differ, a value is not finite, or an
             input has zero variance.
     """
-    X = _as_sample_matrix(X, "X")
-    Y = _as_sample_matrix(Y, "Y")
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(
-            f"X and Y must have the same number of samples (rows); got X of shape {X.shape} "
-            f"and Y of shape {Y.shape}"
-        )
+    X, Y = _sample_pair(X, Y)
     A, norm_a = _center_columns(X, "X")
     B, norm_b = _center_columns(Y, "Y")
     cosine = _nuclear_norm_of_cross(A, B) / (norm_a * norm_b)

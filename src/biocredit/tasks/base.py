@@ -60,3 +60,19 @@ class Task:
 
     def accuracy(self, output: torch.Tensor, batch: TaskBatch) -> float:
         raise NotImplementedError
+
+
+class EveryStepAnalysis:
+    """Mixin for tasks whose analysis covers every step of a trial: ``n_steps`` steps of ``dt_ms`` (list it before
+    :class:`Task` among the bases)."""
+
+    n_steps: int
+    dt_ms: float
+
+    @property
+    def analysis_steps(self) -> np.ndarray:
+        return np.arange(self.n_steps)
+
+    @property
+    def analysis_times(self) -> np.ndarray:
+        return np.arange(self.n_steps) * self.dt_ms

@@ -21,10 +21,11 @@ The integrated evidence ``E = Σ_stim (x₁ − x₂) = s·coh·n_stim + σ·√
 reports ``sign(E)`` and is correct with probability ``Φ(coh·√n_stim / (σ√2))`` (:meth:`ideal_accuracy`).
 Difficulty is set by ``coherences``, ``sigma`` and ``n_stim``.
 
-Generalization protocol: the ``n_train`` training trials (choices, coherences, delays and noise) are generated
-once from the seed stream ``(seed, 0)`` and reused (minibatches by epoch reshuffling, :class:`EpochSampler`);
-:meth:`test_set` holds ``n_test`` trials from the stream ``(seed, 1)``; :meth:`test_batch` and
-:meth:`validation_batch` draw fresh trials from the ``rng`` given. ``condition = 2·coherence_index + c``.
+Generalization protocol (:class:`~biocredit.tasks.smnist.GeneratedTrainingSet`): the ``n_train`` training trials
+(choices, coherences, delays and noise) are generated once from the seed stream ``(seed, 0)`` and reused
+(minibatches by epoch reshuffling, :class:`~biocredit.tasks.smnist.EpochSampler`); :meth:`test_set` holds
+``n_test`` trials from the stream ``(seed, 1)``; :meth:`test_batch` and :meth:`validation_batch` draw fresh trials
+from the ``rng`` given. ``condition = 2·coherence_index + c``.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from biocredit.tasks.base import Task, TaskBatch
-from biocredit.tasks.smnist import FiniteTrainingSet, masked_class_accuracy, masked_cross_entropy
+from biocredit.tasks.base import EveryStepAnalysis, Task, TaskBatch
+from biocredit.tasks.smnist import GeneratedTrainingSet, masked_class_accuracy, masked_cross_entropy
 
 __all__ = ["PerceptualDecisionTask"]
 
 
-class PerceptualDecisionTask(FiniteTrainingSet, Task):
+class PerceptualDecisionTask(GeneratedTrainingSet, EveryStepAnalysis, Task):
     """Two-alternative evidence accumulation with a delay; fixed finite training set, fresh test trials.
 
     Args:
@@ -92,12 +93,7 @@ class PerceptualDecisionTask(FiniteTrainingSet, Task):
         self.delay_range = (int(delay_range[0]), int(delay_range[1]))
         self.dt_ms = float(dt_ms)
         self.n_steps = self.n_fix + self.n_stim + self.delay_range[1] + self.n_decision
-        self._train, self.train_info = self.generate(self.n_train_trials, np.random.default_rng([self.seed, 0]))
-        self._test: tuple[TaskBatch, dict[str, np.ndarray]] | None = None
-
-    @property
-    def n_train(self) -> int:  # type: ignore[override]
-        return self.n_train_trials
+        self._generate_training_set()
 
     @property
     def n_conditions(self) -> int:
@@ -142,54 +138,12 @@ class PerceptualDecisionTask(FiniteTrainingSet, Task):
         return self._build(choice, coh_idx, delay, noise)
 
     # ----------------------------------------------------------------- batches
-    def train_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
-        """Next minibatch of the fixed training set (epoch reshuffling, see :class:`EpochSampler`)."""
-        idx = torch.from_numpy(self.train_indices(batch_size, rng))
-        b = self._train
-        return TaskBatch(b.x[idx], b.y[idx], b.mask[idx], b.condition[idx])
-
-    def sample_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
-        """The generic trainer's batch: a training minibatch (:meth:`train_batch`)."""
-        return self.train_batch(batch_size, rng)
-
-    def train_set(self) -> TaskBatch:
-        """All training trials (the same tensors on every call)."""
-        return self._train
-
-    def test_set(self) -> TaskBatch:
-        """The fixed test set: ``n_test`` trials from the seed stream ``(seed, 1)``, disjoint from training."""
-        if self._test is None:
-            self._test = self.generate(self.n_test, np.random.default_rng([self.seed, 1]))
-        return self._test[0]
-
-    @property
-    def test_info(self) -> dict[str, np.ndarray]:
-        self.test_set()
-        assert self._test is not None
-        return self._test[1]
-
-    def test_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
-        """``batch_size`` fresh trials drawn from ``rng``."""
-        return self.generate(batch_size, rng)[0]
-
-    def validation_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
-        """Fresh trials from ``rng`` (same distribution as the test trials)."""
-        return self.test_batch(batch_size, rng)
-
     def analysis_batch(self) -> TaskBatch:
         """Noise-free trials, one per condition ``2·coherence_index + choice``, at the middle delay."""
         coh_idx = np.repeat(np.arange(len(self.coherences)), 2)
         choice = np.tile([0, 1], len(self.coherences))
         delay = np.full(len(choice), (self.delay_range[0] + self.delay_range[1]) // 2)
         return self._build(choice, coh_idx, delay, np.zeros((len(choice), self.n_stim, 2)))[0]
-
-    @property
-    def analysis_steps(self) -> np.ndarray:
-        return np.arange(self.n_steps)
-
-    @property
-    def analysis_times(self) -> np.ndarray:
-        return np.arange(self.n_steps) * self.dt_ms
 
     # ----------------------------------------------------------------- scoring
     def loss(self, output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:

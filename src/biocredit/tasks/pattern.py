@@ -19,9 +19,10 @@ target[k, :, τ]``; before ``t_on`` the target is 0 (and counts); after the patt
 has ``n_steps = cue_onset_max + cue_steps + go_delay + P`` steps. Loss: masked mean squared error; accuracy:
 ``1 − NE`` with the normalised error of the reach task (:func:`biocredit.tasks.reach.normalized_error`).
 
-Generalization protocol: the ``n_train`` training trials (pattern, cue onset and input noise) are generated once
-from the stream ``(seed, 0)``; :meth:`test_set` has ``n_test`` trials from ``(seed, 1)``; :meth:`test_batch` and
-:meth:`validation_batch` draw fresh trials from the ``rng`` given. ``condition`` = pattern index.
+Generalization protocol (:class:`~biocredit.tasks.smnist.GeneratedTrainingSet`): the ``n_train`` training trials
+(pattern, cue onset and input noise) are generated once from the stream ``(seed, 0)``; :meth:`test_set` has
+``n_test`` trials from ``(seed, 1)``; :meth:`test_batch` and :meth:`validation_batch` draw fresh trials from the
+``rng`` given. ``condition`` = pattern index.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from biocredit.tasks.base import Task, TaskBatch
+from biocredit.tasks.base import EveryStepAnalysis, Task, TaskBatch
 from biocredit.tasks.reach import normalized_error
-from biocredit.tasks.smnist import FiniteTrainingSet
+from biocredit.tasks.smnist import GeneratedTrainingSet
 
 __all__ = ["PatternGenerationTask", "make_patterns"]
 
@@ -67,7 +68,7 @@ def make_patterns(
     return raw / scale[..., None], {"amplitude": amplitude, "phase": phase, "scale": scale}
 
 
-class PatternGenerationTask(FiniteTrainingSet, Task):
+class PatternGenerationTask(GeneratedTrainingSet, EveryStepAnalysis, Task):
     """Produce the cued sum-of-sinusoids waveform; fixed finite training set, fresh test trials.
 
     Args:
@@ -134,12 +135,7 @@ class PatternGenerationTask(FiniteTrainingSet, Task):
         self.n_train_trials, self.n_test = int(n_train), int(n_test)
         self.input_labels = [f"cue {k}" for k in range(self.n_patterns)]
         self.output_labels = [f"output {o}" for o in range(self.n_out)]
-        self._train, self.train_info = self.generate(self.n_train_trials, np.random.default_rng([self.seed, 0]))
-        self._test: tuple[TaskBatch, dict[str, np.ndarray]] | None = None
-
-    @property
-    def n_train(self) -> int:  # type: ignore[override]
-        return self.n_train_trials
+        self._generate_training_set()
 
     @property
     def n_conditions(self) -> int:
@@ -176,53 +172,11 @@ class PatternGenerationTask(FiniteTrainingSet, Task):
         return self._build(pattern, onset, noise)
 
     # ----------------------------------------------------------------- batches
-    def train_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
-        """Next minibatch of the fixed training set (epoch reshuffling, see :class:`EpochSampler`)."""
-        idx = torch.from_numpy(self.train_indices(batch_size, rng))
-        b = self._train
-        return TaskBatch(b.x[idx], b.y[idx], b.mask[idx], b.condition[idx])
-
-    def sample_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
-        """The generic trainer's batch: a training minibatch (:meth:`train_batch`)."""
-        return self.train_batch(batch_size, rng)
-
-    def train_set(self) -> TaskBatch:
-        """All training trials (the same tensors on every call)."""
-        return self._train
-
-    def test_set(self) -> TaskBatch:
-        """The fixed test set: ``n_test`` trials from the seed stream ``(seed, 1)``."""
-        if self._test is None:
-            self._test = self.generate(self.n_test, np.random.default_rng([self.seed, 1]))
-        return self._test[0]
-
-    @property
-    def test_info(self) -> dict[str, np.ndarray]:
-        self.test_set()
-        assert self._test is not None
-        return self._test[1]
-
-    def test_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
-        """``batch_size`` fresh trials drawn from ``rng``."""
-        return self.generate(batch_size, rng)[0]
-
-    def validation_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
-        """Fresh trials from ``rng`` (same distribution as the test trials)."""
-        return self.test_batch(batch_size, rng)
-
     def analysis_batch(self) -> TaskBatch:
         """Noise-free trials, one per pattern, cue at the middle of the onset range."""
         pattern = np.arange(self.n_patterns)
         onset = np.full(self.n_patterns, (self.cue_onset_range[0] + self.cue_onset_range[1]) // 2)
         return self._build(pattern, onset, np.zeros((self.n_patterns, self.n_steps, self.n_in)))[0]
-
-    @property
-    def analysis_steps(self) -> np.ndarray:
-        return np.arange(self.n_steps)
-
-    @property
-    def analysis_times(self) -> np.ndarray:
-        return np.arange(self.n_steps) * self.dt_ms
 
     # ----------------------------------------------------------------- scoring
     def loss(self, output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:

@@ -38,11 +38,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from biocredit.tasks.base import Task, TaskBatch
+from biocredit.tasks.base import EveryStepAnalysis, Task, TaskBatch
 
 __all__ = [
     "EpochSampler",
     "FiniteTrainingSet",
+    "GeneratedTrainingSet",
     "SequentialDigits",
     "add_pixel_noise",
     "masked_cross_entropy",
@@ -111,10 +112,18 @@ class EpochSampler:
 
 
 class FiniteTrainingSet:
-    """Mixin for tasks with a fixed finite training set of ``n_train`` examples drawn by an :class:`EpochSampler`."""
+    """Mixin for tasks with a fixed finite training set of ``n_train`` examples drawn by an :class:`EpochSampler`.
+    Subclasses implement ``train_batch``; the generic trainer's ``sample_batch`` is a training minibatch."""
 
     n_train: int
     _sampler: EpochSampler | None = None
+
+    def train_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
+        raise NotImplementedError
+
+    def sample_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
+        """The generic trainer's batch: a training minibatch (:meth:`train_batch`)."""
+        return self.train_batch(batch_size, rng)
 
     def train_indices(self, batch_size: int, rng: np.random.Generator) -> np.ndarray:
         """Next minibatch indices into the training set; a new Generator object restarts the sampler."""
@@ -139,6 +148,65 @@ class FiniteTrainingSet:
         self._sampler.load_state_dict(state)
 
 
+class GeneratedTrainingSet(FiniteTrainingSet):
+    """Mixin for tasks of generated trials with a finite training set (:mod:`biocredit.tasks.cognitive`,
+    :mod:`biocredit.tasks.pattern`).
+
+    The ``n_train_trials`` training trials are generated once from the seed stream ``(seed, 0)`` and reused
+    (minibatches by epoch reshuffling, :class:`EpochSampler`); :meth:`test_set` holds ``n_test`` trials from the
+    stream ``(seed, 1)``; :meth:`test_batch` and :meth:`validation_batch` draw fresh trials
+    from the ``rng`` given. Subclasses implement :meth:`generate`, set ``seed``, ``n_train_trials`` and ``n_test``,
+    and then call :meth:`_generate_training_set` (last in ``__init__``, once :meth:`generate` can run).
+    """
+
+    seed: int
+    n_train_trials: int
+    n_test: int
+    _test: tuple[TaskBatch, dict[str, np.ndarray]] | None = None
+
+    def generate(self, n: int, rng: np.random.Generator) -> tuple[TaskBatch, dict[str, np.ndarray]]:
+        """``n`` fresh trials from ``rng`` and their parameters."""
+        raise NotImplementedError
+
+    def _generate_training_set(self) -> None:
+        self._train, self.train_info = self.generate(self.n_train_trials, np.random.default_rng([self.seed, 0]))
+        self._test = None
+
+    @property
+    def n_train(self) -> int:  # type: ignore[override]
+        return self.n_train_trials
+
+    def train_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
+        """Next minibatch of the fixed training set (epoch reshuffling, see :class:`EpochSampler`)."""
+        idx = torch.from_numpy(self.train_indices(batch_size, rng))
+        b = self._train
+        return TaskBatch(b.x[idx], b.y[idx], b.mask[idx], b.condition[idx])
+
+    def train_set(self) -> TaskBatch:
+        """All training trials (the same tensors on every call)."""
+        return self._train
+
+    def test_set(self) -> TaskBatch:
+        """The fixed test set: ``n_test`` trials from the seed stream ``(seed, 1)`` (training's is ``(seed, 0)``)."""
+        if self._test is None:
+            self._test = self.generate(self.n_test, np.random.default_rng([self.seed, 1]))
+        return self._test[0]
+
+    @property
+    def test_info(self) -> dict[str, np.ndarray]:
+        self.test_set()
+        assert self._test is not None
+        return self._test[1]
+
+    def test_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
+        """``batch_size`` fresh trials drawn from ``rng``."""
+        return self.generate(batch_size, rng)[0]
+
+    def validation_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
+        """Fresh trials from ``rng`` (same distribution as the test trials)."""
+        return self.test_batch(batch_size, rng)
+
+
 def masked_cross_entropy(output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
     """Softmax cross-entropy of the logits ``output (B, T, C)`` vs labels ``batch.y (B, T)``, averaged over entries
     where ``batch.mask`` is 1 (for a mask that is 1 only at the last step: the mean CE at the last step)."""
@@ -161,7 +229,7 @@ def add_pixel_noise(images: np.ndarray, std: float, rng: np.random.Generator) ->
     return np.clip(noisy, 0.0, 1.0).astype(np.float32)
 
 
-class SequentialDigits(FiniteTrainingSet, Task):
+class SequentialDigits(FiniteTrainingSet, EveryStepAnalysis, Task):
     """Row-by-row digit classification with a fixed training set, a validation set and a (noisy) test set.
 
     Args:
@@ -333,10 +401,6 @@ class SequentialDigits(FiniteTrainingSet, Task):
         x, y = self._data["train"]
         return self._subset(x, y, self.train_indices(batch_size, rng))
 
-    def sample_batch(self, batch_size: int, rng: np.random.Generator) -> TaskBatch:
-        """The generic trainer's batch: a training minibatch (:meth:`train_batch`)."""
-        return self.train_batch(batch_size, rng)
-
     def train_set(self) -> TaskBatch:
         """The whole training set, in stored order."""
         return self.encode(*self._data["train"])
@@ -375,14 +439,6 @@ class SequentialDigits(FiniteTrainingSet, Task):
         x, y = self._data["test"]
         idx = np.array([np.flatnonzero(y == c)[0] for c in range(self.n_out) if np.any(y == c)], dtype=np.int64)
         return self.encode(x[idx], y[idx])
-
-    @property
-    def analysis_steps(self) -> np.ndarray:
-        return np.arange(self.n_steps)
-
-    @property
-    def analysis_times(self) -> np.ndarray:
-        return np.arange(self.n_steps) * self.dt_ms
 
     # ----------------------------------------------------------------- scoring
     def loss(self, output: torch.Tensor, batch: TaskBatch) -> torch.Tensor:
