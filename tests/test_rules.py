@@ -91,11 +91,12 @@ def test_eprop_differs_from_bptt_only_in_recurrent_credit():
     assert not np.allclose(e["w_rec"], b["w_rec"], rtol=1e-3)
 
 
+@pytest.mark.parametrize("tau", [5.0, 1.0])  # leaky, and leak-free (the fused core's alpha = 1 branch)
 @pytest.mark.parametrize("activation", ["retanh", "tanh", "relu"])
-@pytest.mark.parametrize("rule", ["bptt", "eprop"])
-def test_fused_and_reference_paths_agree(activation, rule):
+@pytest.mark.parametrize("rule", ["bptt", "eprop", "mdgl"])
+def test_fused_and_reference_paths_agree(activation, rule, tau):
     gen = torch.Generator().manual_seed(4)
-    model = RateRNN(ModelConfig(3, 20, 2, tau=5.0, activation=activation), generator=gen).double()
+    model = RateRNN(ModelConfig(3, 20, 2, tau=tau, activation=activation), generator=gen).double()
     with torch.no_grad():
         model.a0.normal_(0, 0.5, generator=gen)
     x = torch.randn(4, 25, 3, generator=gen, dtype=torch.float64)

@@ -142,27 +142,31 @@ class _FusedRecurrence(torch.autograd.Function):
         gain = ACTIVATION_GRADS[ctx.activation](h_all)  # f'(a_t), all steps at once
         w_scaled = w_rec * alpha if leak else w_rec
         grad_a_all = torch.empty_like(h_all)  # dL/da_t
+
+        def sent_back(t, grad_a):
+            """What step t sends to h_{t-1} through W_rec, as the rows that multiply α W_rec (None: nothing)."""
+            if not cut[t]:
+                return grad_a
+            if ctx.one_step:  # MDGL: only the partial signal at h_t, through f'(a_t) and one step of W_rec
+                return grad_h[t] * gain[t]
+            return None
+
         total_h = grad_h[n_steps - 1]  # dL/dh_t: from outside the recurrence, plus through W_rec from a_{t+1}
-        for t in range(n_steps - 1, -1, -1):
+        for t in range(n_steps - 1, 0, -1):
             grad_a = torch.mul(total_h, gain[t], out=grad_a_all[t])
             if leak and t < n_steps - 1:
                 grad_a.add_(grad_a_all[t + 1], alpha=1 - alpha)
-            if t == 0:
-                break
-            if not cut[t]:
-                total_h = torch.addmm(grad_h[t - 1], grad_a, w_scaled)
-            elif ctx.one_step:  # MDGL: only the partial signal at h_t, through f'(a_t) and one step of W_rec
-                total_h = torch.addmm(grad_h[t - 1], grad_h[t] * gain[t], w_scaled)
-            else:
-                total_h = grad_h[t - 1]
-        # what reaches the initial state a0 (the step before t = 0)
+            rows = sent_back(t, grad_a)
+            total_h = grad_h[t - 1] if rows is None else torch.addmm(grad_h[t - 1], rows, w_scaled)
+        grad_a = torch.mul(total_h, gain[0], out=grad_a_all[0])
+        if leak and n_steps > 1:
+            grad_a.add_(grad_a_all[1], alpha=1 - alpha)
+        # what reaches the initial state a0 (the step before t = 0): through the leak and through W_rec and f'(a0)
         h0 = ACTIVATIONS[ctx.activation](a0)
-        grad_a0_rows = grad_a_all[0] * (1 - alpha) if leak else torch.zeros_like(grad_a_all[0])
-        if not cut[0]:
-            grad_a0_rows = grad_a0_rows + (grad_a_all[0] @ w_scaled) * ACTIVATION_GRADS[ctx.activation](h0)
-        elif ctx.one_step:
-            grad_a0_rows = grad_a0_rows + ((grad_h[0] * gain[0]) @ w_scaled) * ACTIVATION_GRADS[ctx.activation](h0)
-        grad_a0 = grad_a0_rows.sum(0)
+        grad_a0 = grad_a.sum(0) * (1 - alpha) if leak else torch.zeros_like(h0)
+        rows = sent_back(0, grad_a)
+        if rows is not None:
+            grad_a0 = grad_a0 + (rows @ w_scaled).sum(0) * ACTIVATION_GRADS[ctx.activation](h0)
         grad_drive = grad_a_all.mul_(alpha) if leak else grad_a_all  # dL/d drive_t = α dL/da_t
         # dL/dW = Σ_t (dL/d drive_t)ᵀ h_{t-1}: one product over the contiguous steps 1..T-1, plus step 0 with h0
         grad_w_rec = grad_drive[1:].reshape(-1, n).t() @ h_all[:-1].reshape(-1, n)
@@ -277,10 +281,7 @@ class RateRNN(nn.Module):
             mask = sparsity_mask(n, config.density, torch.Generator().manual_seed(CONN_SEED_OFFSET + config.conn_seed))
         if config.no_autapses or config.dale:
             mask = (1.0 - torch.eye(n)) * (mask if mask is not None else 1.0)
-        if signs is not None or config.density < 1:
-            w_rec = constrain_initial_weights(w_rec, signs, mask, config.density)
-        elif mask is not None:
-            w_rec = w_rec * mask
+        w_rec = constrain_initial_weights(w_rec, signs, mask, config.density)
         if mask is not None:
             self.register_buffer("rec_mask", mask, persistent=False)
         else:
