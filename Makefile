@@ -19,9 +19,11 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 setup: $(BIN)/.installed
 
 run: setup  ## the default config: every figure at a reduced scale
+	$(BIN)/python -m biocredit.configcheck config.yaml
 	$(BIN)/snakemake --cores all
 
 smoke: setup  ## the whole DAG at toy scale, in results/ (a few minutes)
+	$(BIN)/python -m biocredit.configcheck config.yaml tests/smoke/config.yaml
 	$(BIN)/snakemake --cores all --configfile config.yaml tests/smoke/config.yaml
 
 test: setup  ## every test, slow ones included (what CI runs)
@@ -30,8 +32,13 @@ test: setup  ## every test, slow ones included (what CI runs)
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
+# The report uses the config files the results were made with (results/configfiles.txt, written by every run), so
+# `make smoke && make report` reports on the smoke preset.
+REPORT_CONFIGFILES = $(or $(strip $(shell cat results/configfiles.txt 2>/dev/null)),config.yaml)
+
 report: setup
-	$(BIN)/snakemake --report results/report.html
+	$(BIN)/python -m biocredit.configcheck $(REPORT_CONFIGFILES)
+	$(BIN)/snakemake --configfile $(REPORT_CONFIGFILES) --report results/report.html
 
 lint: setup
 	$(BIN)/ruff check src tests scripts benchmarks

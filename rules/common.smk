@@ -9,6 +9,60 @@ from biocredit.data import REMOTE_FILES, remote_file
 
 validate(config, schema="schemas/config.schema.yaml")
 
+
+def config_files():
+    """The config files in force, for error messages (config.yaml, then every --configfile)."""
+    files = [str(f) for f in getattr(workflow, "configfiles", None) or []]
+    return ", ".join(dict.fromkeys(files)) or "config.yaml"
+
+
+def recorded_configfiles():
+    """The config files in force, relative to the working directory where they lie inside it (for
+    results/configfiles.txt)."""
+    cwd = Path.cwd().resolve()
+    out = []
+    for f in getattr(workflow, "configfiles", None) or ["config.yaml"]:
+        path = Path(f).resolve()
+        out.append(str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path))
+    return list(dict.fromkeys(out))
+
+
+def check_references():
+    """Every arch, task and rule a study names is a row of its table (or a known rule): otherwise an error naming
+    the key, the missing name and the config files, before any job is planned."""
+    from biocredit.rules import RULES
+
+    tables = {"archs": set(config["archs"]), "tasks": set(config["tasks"]), "rules": set(RULES)}
+    refs = []  # (key, name, table)
+    s, g = config["similarity"], config["generalization"]
+    refs += [("similarity.tasks", t, "tasks") for t in s["tasks"]]
+    refs += [("similarity.archs", a, "archs") for a in s["archs"]]
+    for task, archs in s.get("task_archs", {}).items():
+        refs += [("similarity.task_archs (key)", task, "tasks")]
+        refs += [(f"similarity.task_archs.{task}", a, "archs") for a in archs]
+    refs += [("similarity.task_training (key)", t, "tasks") for t in s.get("task_training", {})]
+    refs += [("similarity.rules", r, "rules") for r in s["rules"]]
+    refs += [("generalization.tasks", t, "tasks") for t in g["tasks"]]
+    refs += [("generalization.arch", g["arch"], "archs")]
+    for task, arch in g.get("task_arch", {}).items():
+        refs += [("generalization.task_arch (key)", task, "tasks"), (f"generalization.task_arch.{task}", arch, "archs")]
+    refs += [("generalization.task_training (key)", t, "tasks") for t in g.get("task_training", {})]
+    refs += [("generalization.rules", str(r).split("-")[0], "rules") for r in g["rules"]]
+    remedies = g.get("remedies", {})
+    if remedies.get("task"):
+        refs += [("generalization.remedies.task", remedies["task"], "tasks")]
+    refs += [("generalization.remedies.lr_rules", r, "rules") for r in remedies.get("lr_rules", [])]
+    refs += [("rule_options (key)", r, "rules") for r in config.get("rule_options", {})]
+    bad = [f"{key} names {name!r}, which is not in `{table}`"
+           + (f" (known: {', '.join(sorted(tables[table]))})" if table != "rules" else
+              f" (known rules: {', '.join(sorted(tables['rules']))})")
+           for key, name, table in refs if name not in tables[table]]
+    if bad:
+        raise ValueError("biocredit config error in " + config_files() + ":\n  " + "\n  ".join(bad))
+
+
+check_references()
+
 ROOT = Path(workflow.basedir)
 LIB = ROOT / "src" / "biocredit"
 STUDY_A = "similarity"
@@ -47,38 +101,67 @@ def dataset_of(task):
 
 
 def missing_user_data(dataset):
-    """Why a user-supplied dataset cannot be used ('' when all its files are given and exist)."""
+    """Why a user-supplied dataset is skipped ('' when all its files are given). A path that is given but does not
+    exist is an error naming its config key, not a skip."""
     files = config["user_data"].get(dataset, {})
     unset = [k for k, v in files.items() if not v]
     if unset:
         return f"user_data.{dataset}.{{{','.join(unset)}}} not set (the data are not public)"
-    absent = [v for v in files.values() if not Path(str(v).split(":")[0]).is_file()]
-    return f"file(s) not found: {', '.join(absent)}" if absent else ""
+    absent = [f"user_data.{dataset}.{k} = {v} (no such file: {str(v).split(':')[0]})" for k, v in files.items()
+              if not Path(str(v).split(":")[0]).is_file()]
+    if absent:
+        raise ValueError(f"biocredit config error in {config_files()}: " + "; ".join(absent)
+                         + f". Fix the path(s), or set them to null to skip {dataset}.")
+    return ""
 
 
 def mirror_folder():
-    """The data mirror in force: $BIOCREDIT_DATA_MIRROR, else the config key, else None (download)."""
-    value = os.environ.get("BIOCREDIT_DATA_MIRROR") or config["data"]["mirror"]
-    return Path(value) if value else None
+    """The data mirror in force: $BIOCREDIT_DATA_MIRROR, else the config key, else None (download). A mirror that is
+    named but is not a folder is an error."""
+    env = os.environ.get("BIOCREDIT_DATA_MIRROR")
+    value = env or config["data"]["mirror"]
+    if not value:
+        return None
+    folder = Path(value).expanduser()
+    if not folder.is_dir():
+        origin = "$BIOCREDIT_DATA_MIRROR" if env else f"data.mirror in {config_files()}"
+        raise ValueError(f"biocredit: the data mirror {folder} (from {origin}) is not a folder; fix it, or unset it "
+                         "to download from the upstream URLs")
+    return folder
 
 
 def missing_download(dataset):
-    """Why a downloadable dataset cannot be had ('' if it can): only knowable when a mirror is in force."""
+    """'' if a downloadable dataset can be had; an error naming the path looked at and the URL when a mirror is in
+    force and lacks it (without a mirror, the download job fails if the URL cannot be reached)."""
     mirror = mirror_folder()
     if mirror is None or Path(raw_path(dataset)).exists():
         return ""
-    relpath = remote_file(dataset).relpath
-    if (mirror / relpath).is_file():
+    entry = remote_file(dataset)
+    if (mirror / entry.relpath).is_file():
         return ""
-    return f"not in the data mirror ({mirror / relpath}); unset the mirror to download it"
+    raise ValueError(
+        f"biocredit: dataset {dataset} is not in the data mirror: looked for {mirror / entry.relpath} (upstream URL "
+        f"{entry.url}). Put the file there, unset the mirror (BIOCREDIT_DATA_MIRROR / data.mirror) to download it, "
+        f"or skip the dataset explicitly with `data: {{skip: [{dataset}]}}` in a config file."
+    )
 
 
 def dataset_status():
-    """Every dataset study A names, with 'used' or the reason it is skipped."""
+    """Every dataset study A names, with 'used' or the reason it is skipped (data.skip, or user data left unset);
+    any other missing dataset is an error (see missing_download, missing_user_data)."""
     status = {}
+    skip = config["data"].get("skip", [])
+    known = {dataset_of(t) for t in config["tasks"] if "dataset" in config["tasks"][t]}
+    unknown = [d for d in skip if d not in known]
+    if unknown:
+        raise ValueError(f"biocredit config error in {config_files()}: data.skip names unknown dataset(s) {unknown} "
+                         f"(datasets of the tasks table: {', '.join(sorted(known))})")
     for task in config["similarity"]["tasks"]:
         d = dataset_of(task)
-        reason = missing_user_data(d) if d in config["user_data"] else missing_download(d)
+        if d in skip:
+            reason = f"data.skip lists it ({config_files()})"
+        else:
+            reason = missing_user_data(d) if d in config["user_data"] else missing_download(d)
         status[d] = {"dataset": d, "task": task, "status": "skipped" if reason else "used", "reason": reason}
     return status
 
@@ -149,7 +232,7 @@ def a1_checkpoints(wildcards):
 def final_outputs():
     figs = expand("results/figures/A/{fig}_{dataset}.png", fig=A_FIGURES, dataset=similarity_datasets())
     figs += expand("results/figures/A/A1_{task}.png", task=similarity_tasks())
-    return figs + ["results/claims.json", "results/datasets.json"]
+    return figs + ["results/claims.json", "results/datasets.json", "results/configfiles.txt"]
 
 
 def task_data(wildcards):

@@ -41,3 +41,19 @@ rule dataset_status:
         ENV
     script:
         "../scripts/dataset_status.py"
+
+
+rule configfiles:
+    # The config files this run was made with, so that `make report` (and anyone reading results/) uses the same
+    # preset; rewritten when the list changes.
+    output:
+        "results/configfiles.txt",
+    params:
+        files=recorded_configfiles(),
+    log:
+        "results/logs/configfiles.log",
+    localrule: True
+    conda:
+        ENV
+    script:
+        "../scripts/record_configfiles.py"

@@ -20,7 +20,7 @@ def test_mante_runs_from_a_mirror_and_records_its_checksum(tmp_path, mirror):
     lock = tmp_path / "lock.json"
     lock.write_text("{}")
     cfg = tmp_path / "mante.yaml"
-    cfg.write_text(f"data:\n  lock_file: {lock}\nsimilarity:\n  tasks: [mante]\n")
+    cfg.write_text(f"data:\n  lock_file: {lock}\n  skip: []\nsimilarity:\n  tasks: [mante]\n")
     work = tmp_path / "work"
     args = ["-d", str(work), "--configfile", str(REPO / "config.yaml"), str(SMOKE), str(cfg), "--cores", "2"]
     targets = ["results/figures/A/A1_mante.png"] + [f"results/claims/A{k}-mante2013.json" for k in range(2, 8)]

@@ -15,7 +15,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_json", "write_netcdf", "sha256_file", "save_torch", "load_torch"]
+__all__ = ["atomic_path", "write_json", "write_netcdf", "open_netcdf", "sha256_file", "save_torch", "load_torch",
+           "CorruptFileError"]
+
+
+class CorruptFileError(ValueError):
+    """An intermediate file that exists but cannot be read (truncated, not the expected format)."""
+
+
+def remake_hint(path: str | os.PathLike) -> str:
+    """How to remake a workflow output: delete it and ask Snakemake for it again (it reruns what depends on it)."""
+    return (f"delete it and rerun the workflow with the same --configfile options (`rm {path}; snakemake --cores all "
+            f"...`), or force it: `snakemake --cores all --forcerun {path} ...`")
+
+
+def _umask() -> int:
+    """The process's umask (read without changing it for good)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -32,6 +50,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates the file 0600; give the output the mode any new file gets (0644 under umask 022)
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
@@ -59,6 +79,20 @@ def write_netcdf(ds, path: str | os.PathLike, complevel: int = 4) -> None:
         ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
 
 
+def open_netcdf(path: str | os.PathLike):
+    """``xr.open_dataset(path)``; a file that exists but cannot be read (e.g. truncated) raises
+    :class:`CorruptFileError` naming it and the command that remakes it."""
+    import xarray as xr
+
+    try:
+        return xr.open_dataset(path)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # netCDF4/HDF5 raise OSError or RuntimeError for a damaged file
+        raise CorruptFileError(f"{path}: unreadable NetCDF file ({type(err).__name__}: {err}); it is damaged or "
+                               f"truncated: {remake_hint(path)}") from err
+
+
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     """SHA-256 hex digest of a file, read in chunks."""
     h = hashlib.sha256()
@@ -69,11 +103,19 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 
 def save_torch(obj: Any, path: str | os.PathLike) -> None:
-    """``torch.save`` atomically. Only tensors and plain containers should be saved (``weights_only`` loads)."""
+    """``torch.save`` atomically. Only tensors and plain containers should be saved (``weights_only`` loads).
+
+    The object is serialised in memory first: ``torch.save`` names the zip archive's inner folder after the file it
+    writes to, and the temporary file's name is random, so saving straight to it would make every rerun's bytes
+    differ. In memory the folder has one fixed name, and the same object gives the same bytes."""
+    import io
+
     import torch
 
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        tmp.write_bytes(buffer.getvalue())
 
 
 def load_torch(path: str | os.PathLike) -> Any:

@@ -16,7 +16,7 @@ import torch
 import xarray as xr
 
 from biocredit import __version__
-from biocredit.io import write_json, write_netcdf
+from biocredit.io import open_netcdf, write_json, write_netcdf
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,59 @@ __all__ = [
 ]
 
 
+#: The console (stderr before :func:`configure` sent it to the job's log): where training progress lines go.
+_CONSOLE = None
+
+
+class ConsoleProgress:
+    """A text stream for a tqdm bar that prints one plain line per ``interval`` seconds (and the last one) on the
+    console, prefixed with the run's name, and copies each line to the job's log. Parallel jobs' lines interleave
+    readably, as whole lines, instead of overwriting each other's ``\r`` updates."""
+
+    def __init__(self, name: str, console, log_stream=None, interval: float = 15.0) -> None:
+        self.name, self.console, self.log_stream, self.interval = name, console, log_stream, interval
+        self._last_emit = float("-inf")
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        import re
+        import time
+
+        for part in re.split(r"([\r\n])", text):
+            if part == "\n":  # tqdm ends a closed bar with a newline: show where the run ended
+                self._emit()
+                continue
+            status = re.sub(r"\|[^|]*\|", " ", part).strip()  # the bar's blocks: only numbers stay
+            if not status:
+                continue
+            self._pending = status
+            if time.monotonic() - self._last_emit >= self.interval:
+                self._emit()
+        return len(text)
+
+    def _emit(self) -> None:
+        import time
+
+        if not self._pending:
+            return
+        line = f"[{self.name}] {self._pending}\n"
+        for stream in (self.console, self.log_stream):
+            if stream is not None:
+                stream.write(line)
+                stream.flush()
+        self._pending, self._last_emit = "", time.monotonic()
+
+    def flush(self) -> None:
+        pass
+
+
 def configure(log_path: str | None = None, threads: int | None = None) -> None:
-    """Per-job set-up: stderr (logging, progress bars, warnings) goes to the job's log file, and torch uses the
-    threads the scheduler gave the job."""
+    """Per-job set-up: stderr (logging, warnings) goes to the job's log file, training progress to the console
+    (one line per run every few seconds, see :class:`ConsoleProgress`), and torch uses the threads the scheduler
+    gave the job."""
+    global _CONSOLE
+    if _CONSOLE is None:
+        _CONSOLE = sys.stderr
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         sys.stderr = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the job
@@ -118,7 +168,7 @@ def load_task(task_name: str, task_cfg: dict, data):
     a folder-backed dataset (MNIST's IDX files; the folder is passed as ``folder``), or nothing (generated tasks)."""
     paths = [data] if isinstance(data, (str, Path)) else [str(p) for p in (data or [])]
     if len(paths) == 1 and str(paths[0]).endswith(".nc"):
-        with xr.open_dataset(paths[0]) as ds:
+        with open_netcdf(paths[0]) as ds:
             return build_task(task_name, task_cfg, ds.load())
     if paths:
         return build_task(task_name, {**task_cfg, "folder": str(Path(paths[0]).parent)}, None)
@@ -139,6 +189,14 @@ def _train_config(train_cfg: dict):
     # explicit checkpoints (study B: evenly spaced evaluations) or the authors' study-A schedule
     cfg["checkpoints"] = tuple(cfg["checkpoints"] if "checkpoints" in cfg else checkpoint_schedule(cfg["n_updates"]))
     return TrainConfig(**cfg)
+
+
+def _data_digest(data) -> list[str]:
+    """SHA-256 of each file a run's task is built from (none for generated tasks)."""
+    from biocredit.io import sha256_file
+
+    paths = [data] if isinstance(data, (str, Path)) else [str(p) for p in (data or [])]
+    return [sha256_file(p) for p in paths if Path(p).is_file()]
 
 
 def train_run(
@@ -173,9 +231,14 @@ def train_run(
     if "seed" in accepted_options(rule):
         options.setdefault("seed", int(seed))  # random feedback drawn per run, reproducibly
     resume = Path(out_checkpoints).with_name("resume.pt")
+    # what a resume state must match besides the objects train() sees: the config entries and the data's bytes
+    run_config = {"task": task, "task_cfg": task_cfg, "arch_cfg": arch_cfg, "rule_options": options,
+                  "train_cfg": train_cfg, "data_sha256": _data_digest(data)}
+    if progress and _CONSOLE is not None and _CONSOLE is not sys.stderr:  # configured: stderr is the job's log
+        progress = ConsoleProgress(f"train {task}/{arch}/{rule} seed {seed}", _CONSOLE, sys.stderr)
     result = train(
         t, _model_config(t, arch_cfg, seed), make_rule(rule, **options), _train_config(train_cfg), seed, device,
-        progress, resume_path=resume, resume_every=resume_every,
+        progress, resume_path=resume, resume_every=resume_every, run_config=run_config,
     )
     meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}
     result.metrics.attrs.update({k: str(v) if isinstance(v, str) else v for k, v in meta.items()})
@@ -190,7 +253,7 @@ def extract_activity(data: str, checkpoints: str, out: str, *, task: str, task_c
     from biocredit.activity import checkpoint_activity
     from biocredit.train import load_checkpoints
 
-    with xr.open_dataset(data) as ds:
+    with open_netcdf(data) as ds:
         t = build_task(task, task_cfg, ds.load())
     config, steps, states = load_checkpoints(checkpoints)
     attrs = {k: v for k, v in meta.items()} | {"biocredit_version": __version__}
@@ -201,7 +264,7 @@ def compare_run(activity: str, data: str, out: str) -> None:
     """Procrustes distance of each checkpoint's activity to the recordings."""
     from biocredit.similarity import checkpoint_distances
 
-    with xr.open_dataset(activity) as act, xr.open_dataset(data) as rec:
+    with open_netcdf(activity) as act, open_netcdf(data) as rec:
         write_netcdf(checkpoint_distances(act.load(), rec.load()), out)
 
 
@@ -210,7 +273,7 @@ def normalized_run(activity: str, distances: str, data: str, out: str, n_iter: i
     closest to the recordings), with the cross-condition baseline normalised the same way."""
     from biocredit.similarity import normalized_with_data
 
-    with xr.open_dataset(activity) as act, xr.open_dataset(distances) as dist, xr.open_dataset(data) as rec:
+    with open_netcdf(activity) as act, open_netcdf(distances) as dist, open_netcdf(data) as rec:
         d = dist["procrustes"]
         finite = d.where(np.isfinite(d), drop=True)
         if finite.size == 0:
@@ -237,7 +300,7 @@ def normalized_run(activity: str, distances: str, data: str, out: str, n_iter: i
 def baselines(data: str, out: str, n_split_half: int, seed: int = 0) -> None:
     from biocredit.similarity import data_baselines
 
-    with xr.open_dataset(data) as rec:
+    with open_netcdf(data) as rec:
         write_netcdf(data_baselines(rec.load(), n_split_half, seed), out)
 
 
@@ -248,7 +311,7 @@ def summarize_similarity(runs: list[str], metrics: list[str], out: str) -> None:
 
     datasets = []
     for p, m in zip(runs, metrics, strict=True):
-        with xr.open_dataset(p) as ds, xr.open_dataset(m) as met:
+        with open_netcdf(p) as ds, open_netcdf(m) as met:
             run = ds.load()
             run["diverged_at"] = ((), int(met.attrs.get("diverged_at", -1)))
             datasets.append(run)
@@ -258,7 +321,7 @@ def summarize_similarity(runs: list[str], metrics: list[str], out: str) -> None:
 def _load(path: str, arch: str | None = None) -> xr.Dataset:
     """A NetCDF file read into memory (and closed); with ``arch``, narrowed to that architecture (kept as a
     length-1 ``arch`` dimension)."""
-    with xr.open_dataset(path) as ds:
+    with open_netcdf(path) as ds:
         loaded = ds.load()
     return loaded if arch is None else loaded.sel(arch=[arch])
 
@@ -540,7 +603,7 @@ def figure_a5(
     target = float(grid[0] + level * (grid[-1] - grid[0])) if grid.size else float("nan")
     picked = {}  # (rule, seed) -> (activity at the level, W_rec eigenvalues)
     for act_path, ckpt_path in zip(activities, checkpoints, strict=True):
-        with xr.open_dataset(act_path) as act:
+        with open_netcdf(act_path) as act:
             rule, seed = str(act.attrs["rule"]), int(act.attrs["seed"])
             step = _checkpoint_at_level(act["accuracy"].values, act.checkpoint.values, target)
             if step is None:

@@ -29,6 +29,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "train",
+    "run_fingerprint",
     "checkpoint_schedule",
     "seed_streams",
     "save_checkpoints",
@@ -179,8 +180,44 @@ def _from_tensors(obj):
     return obj
 
 
+def run_fingerprint(task, model_config: ModelConfig, rule: LearningRule, config: TrainConfig, seed: int,
+                    run_config: dict | None = None) -> dict:
+    """Every setting that shapes a run's numbers, flattened to ``{"train.lr": ..., "model.n_hidden": ...}``: the
+    model and training configs, the rule (name and options), the task (name and, via ``run_config``, its config
+    entry), the seed and anything else the caller passes in ``run_config``. The device is left out (a run may resume
+    on another machine). A resume state is used only when its fingerprint equals the new run's."""
+    rule_options = {k: v for k, v in sorted(vars(rule).items()) if not k.startswith("_")
+                    and isinstance(v, (bool, int, float, str, tuple, list, type(None)))}
+    tree = {
+        "seed": int(seed),
+        "rule": {"name": rule.name, "class": type(rule).__name__, **rule_options},
+        "task": {"name": getattr(task, "name", type(task).__name__), "class": type(task).__name__},
+        "model": model_config.to_dict(),
+        "train": asdict(config),
+        **{f"run.{k}": v for k, v in (run_config or {}).items()},
+    }
+    flat: dict = {}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            flat[prefix] = json.loads(json.dumps(value, default=str))  # tuples as lists, as they come back
+
+    walk("", tree)
+    return flat
+
+
+def _fingerprint_hash(fingerprint: dict) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
+
+
 def _save_resume(
-    path, step, model, opt, penalty, batch_rng, per_update, per_ckpt, states, seed, rule_name, task
+    path, step, model, opt, penalty, batch_rng, per_update, per_ckpt, states, seed, rule_name, task,
+    fingerprint: dict | None = None,
 ) -> None:
     from biocredit.io import save_torch
 
@@ -189,6 +226,8 @@ def _save_resume(
             "format": RESUME_FORMAT,
             "seed": seed,
             "rule": rule_name,
+            "config": json.dumps(fingerprint or {}, sort_keys=True),
+            "config_sha256": _fingerprint_hash(fingerprint or {}),
             "step": step,
             "model": model.state_dict(),
             "optimizer": opt.state_dict(),
@@ -204,7 +243,9 @@ def _save_resume(
     )
 
 
-def _load_resume(path, seed, rule_name):
+def _load_resume(path, seed, rule_name, fingerprint: dict | None = None):
+    """The resume state at ``path`` if it belongs to this very run (same config fingerprint), else None, with a log
+    line saying why it is not used (and which settings differ)."""
     from biocredit.io import load_torch
 
     try:
@@ -212,8 +253,23 @@ def _load_resume(path, seed, rule_name):
     except Exception as err:
         log.warning("ignoring unreadable resume file %s (%s); starting from scratch", path, err)
         return None
-    if payload.get("format") != RESUME_FORMAT or payload.get("seed") != seed or payload.get("rule") != rule_name:
-        log.warning("ignoring resume file %s: it belongs to another run", path)
+    if not isinstance(payload, dict) or payload.get("format") != RESUME_FORMAT:
+        log.warning("ignoring resume file %s: not a %s file; starting from scratch", path, RESUME_FORMAT)
+        return None
+    if payload.get("seed") != seed or payload.get("rule") != rule_name:
+        log.warning("ignoring resume file %s: it belongs to another run (rule %s seed %s); starting from scratch",
+                    path, payload.get("rule"), payload.get("seed"))
+        return None
+    mine = fingerprint or {}
+    if payload.get("config_sha256") != _fingerprint_hash(mine):
+        try:
+            theirs = json.loads(payload.get("config", "{}"))
+        except (TypeError, ValueError):
+            theirs = {}
+        differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k, "<unset>") != theirs.get(k, "<unset>"))
+        shown = "; ".join(f"{k}: {theirs.get(k, '<unset>')!r} -> {mine.get(k, '<unset>')!r}" for k in differ[:10])
+        log.warning("ignoring resume file %s: it was written with another run config (%s); starting from scratch",
+                    path, shown or "no stored config: an older resume format")
         return None
     return payload
 
@@ -225,9 +281,10 @@ def train(
     config: TrainConfig,
     seed: int,
     device: str = "auto",
-    progress: bool = True,
+    progress=True,
     resume_path=None,
     resume_every: int = 50,
+    run_config: dict | None = None,
 ) -> TrainResult:
     """Train one network and return its checkpoints and metrics log.
 
@@ -239,9 +296,13 @@ def train(
     (no penalty or L2 term). ``loss`` includes the activity penalty and the L2 term. A non-finite loss stops training;
     the log keeps NaN from there on and ``attrs['diverged_at']`` records the update.
 
+    ``progress``: show a tqdm bar (on stderr, or on ``progress`` itself when it is a text stream).
+
     With ``resume_path``, the whole training state (weights, optimiser, penalty weight, the batch generator's
     state, the log and the checkpoints so far) is written there atomically every ``resume_every`` updates, and
-    a restarted call continues from it; the result is identical to an uninterrupted run.
+    a restarted call continues from it; the result is identical to an uninterrupted run. The state is used only if
+    it was written by the same run config (:func:`run_fingerprint`; ``run_config`` adds what the objects passed in
+    do not carry, such as the task's config entry); a state of any other config is ignored, with a log line.
     """
     dev = resolve_device(device)
     seeds = seed_streams(seed)
@@ -268,7 +329,9 @@ def train(
     states: list[dict[str, torch.Tensor]] = []
     diverged_at = -1
     first = 0
-    resumed = _load_resume(resume_path, seed, rule.name) if resume_path and Path(resume_path).exists() else None
+    fingerprint = run_fingerprint(task, model_config, rule, config, seed, run_config) if resume_path else None
+    resumed = (_load_resume(resume_path, seed, rule.name, fingerprint) if resume_path and Path(resume_path).exists()
+               else None)
     if resumed is not None:
         first = int(resumed["step"])
         model.load_state_dict(resumed["model"])
@@ -283,11 +346,11 @@ def train(
         log.info("resuming %s seed %d from update %d (%s)", rule.name, seed, first, resume_path)
 
     bar = tqdm(range(first, n + 1), desc=f"{rule.name} seed {seed}", disable=not progress, mininterval=2.0,
-               initial=first, total=n + 1)
+               initial=first, total=n + 1, file=progress if hasattr(progress, "write") else None)
     for step in bar:
         if resume_path and step > first and step % resume_every == 0 and step < n:
             _save_resume(resume_path, step, model, opt, penalty, batch_rng, per_update, per_ckpt, states, seed,
-                         rule.name, task)
+                         rule.name, task, fingerprint)
         if step in ckpt_set:
             k = ckpts.index(step)
             with torch.no_grad():
@@ -392,7 +455,9 @@ def load_checkpoints(path) -> tuple[ModelConfig, list[int], list[dict[str, torch
     try:
         payload = load_torch(path)
     except Exception as err:  # corrupted, truncated, or not a tensors-only file
-        raise ValueError(f"{path}: not a readable checkpoint file ({err})") from err
+        from biocredit.io import remake_hint
+
+        raise ValueError(f"{path}: not a readable checkpoint file ({err}); {remake_hint(path)}") from err
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} file")
     digest = _content_digest(payload["steps"], payload["params"], payload["model_config"])

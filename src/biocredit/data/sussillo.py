@@ -44,6 +44,8 @@ def read_mat_array(spec: str | os.PathLike) -> np.ndarray:
         contents = scipy.io.loadmat(path)
     except NotImplementedError as err:  # MATLAB v7.3 (HDF5)
         raise ValueError(f"{path}: MATLAB v7.3 (HDF5) files are not supported; save with -v7") from err
+    except Exception as err:  # scipy's messages ("Unknown mat file type, version 138, 120") name no file
+        raise ValueError(f"{path}: not a readable MATLAB .mat file ({type(err).__name__}: {err})") from err
     arrays = {k: v for k, v in contents.items() if not k.startswith("__") and isinstance(v, np.ndarray)}
     if name:
         if name not in arrays:

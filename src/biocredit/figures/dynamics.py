@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from biocredit.figures.style import RULE_LABELS, rule_color, setup
+from biocredit.figures.style import RULE_LABELS, rule_color, setup, stripplot
 from biocredit.stats import mean_ci_over_runs
 
 __all__ = ["dynamics_at_matched_accuracy"]
@@ -66,7 +66,7 @@ def dynamics_at_matched_accuracy(
         import pandas as pd
 
         df = pd.DataFrame(pairs)
-        sns.stripplot(df, x="kind", y="distance", order=["within", "between"], color="k", size=5, ax=ax)
+        stripplot(df, x="kind", y="distance", order=["within", "between"], color="k", size=5, ax=ax)
         sns.barplot(df, x="kind", y="distance", order=["within", "between"], color="lightgrey", errorbar=None,
                     ax=ax)
     ax.set_xlabel("pairs of networks (same rule / different rules)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from biocredit.figures.style import RULE_LABELS, rule_color, setup
+from biocredit.figures.style import RULE_LABELS, rule_color, setup, stripplot
 from biocredit.stats import mean_ci_over_runs
 
 __all__ = ["distance_vs_accuracy", "distance_at_levels", "normalized_bars", "distance_across_archs"]
@@ -86,8 +86,8 @@ def distance_at_levels(at_levels: xr.Dataset, tests: list[dict], arch: str, titl
     if len(df):
         sns.barplot(df, x="level", y=value, hue="rule", order=order, palette=palette, alpha=0.35, errorbar=None,
                     ax=ax)
-        sns.stripplot(df, x="level", y=value, hue="rule", order=order, palette=palette, dodge=True, size=6,
-                      ax=ax, legend=False)
+        stripplot(df, x="level", y=value, hue="rule", order=order, palette=palette, dodge=True, size=6,
+                  ax=ax, legend=False)
     top = float(np.nanmax(df[value])) if len(df) else 1.0
     for k, t in enumerate(tests):
         if t.get("mean_diff") is None or not np.isfinite(t.get("mean_diff", np.nan)):
@@ -145,8 +145,8 @@ def distance_across_archs(df, shares: dict[str, float], level_accuracy: float, t
         palette = {RULE_LABELS.get(r, r): rule_color(r) for r in df["rule"].unique()}
         sns.pointplot(d, x="arch", y="procrustes", hue="rule", palette=palette, dodge=0.3, errorbar=("ci", 95),
                       linestyle="none", markers="D", ax=ax, seed=0)
-        sns.stripplot(d, x="arch", y="procrustes", hue="rule", palette=palette, dodge=True, alpha=0.5, size=4,
-                      ax=ax, legend=False)
+        stripplot(d, x="arch", y="procrustes", hue="rule", palette=palette, dodge=True, alpha=0.5, size=4,
+                  ax=ax, legend=False)
     ax.set_xlabel("architecture / initialisation (rows of the arch table)")
     ax.set_ylabel(f"Procrustes distance at accuracy {level_accuracy:.2f}")
     ax.set_title(title)

@@ -52,3 +52,16 @@ def save(fig, *paths: str | Path) -> None:
         with atomic_path(p) as tmp:
             fig.savefig(tmp, format=p.suffix.lstrip("."), bbox_inches="tight", metadata=meta, dpi=150)
     plt.close(fig)
+
+
+def stripplot(*args, seed: int = 0, **kwargs):
+    """``seaborn.stripplot`` with its jitter seeded: seaborn draws the jitter from NumPy's global random state, so
+    the same data would otherwise give different (PNG/PDF) bytes on every rerun. The global state is restored."""
+    import numpy as np
+
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        return sns.stripplot(*args, **kwargs)
+    finally:
+        np.random.set_state(state)
