@@ -380,7 +380,7 @@ def test_jittered_figure_is_byte_identical_across_reruns(tmp_path):
     shares = {"rule": 0.1, "architecture": 0.5, "residual": 0.4}
     paths = [tmp_path / f"A4_{k}.png" for k in range(2)]
     for p in paths:
-        np.random.uniform(size=7)  # whatever else used NumPy's global state before the figure
+        np.random.uniform(size=7)  # noqa: NPY002 - whatever else used NumPy's global state before the figure
         save(distance_across_archs(df, shares, 0.8, "A4"), p)
     assert paths[0].read_bytes() == paths[1].read_bytes()
 
