@@ -110,3 +110,13 @@ def test_params_diff_names_a_changed_config_key(repo, mirror, tmp_path):
     finally:
         config.write_text(original)
     assert run([*DVC, "params", "diff"], repo, env, log).stdout.strip() == ""
+
+
+def test_rerun_of_figures_and_checkpoint_saves_leave_dvc_status_clean(repo, mirror, tmp_path):
+    """Forcing the jittered figures (A3, A4, A5) to be made again gives the same bytes, so DVC sees no change
+    (issue 13: seaborn's jitter was unseeded)."""
+    env, log = workflow_env(mirror, repo), tmp_path / "rerun.log"
+    run([*SNAKEMAKE, *SMOKE_ARGS, "--cores", "2", "--forcerun", "figure_a3", "figure_a4", "figure_a5"], repo, env,
+        log)
+    status = run([*DVC, "status"], repo, env, log).stdout
+    assert "up to date" in status, status

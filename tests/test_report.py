@@ -63,3 +63,18 @@ def test_report_embeds_the_claims_table(report):
     assert claims == json.loads((repo / "results/claims.json").read_text())
     assert {"A2-hatsopoulos2007", "A3-hatsopoulos2007"} <= {row["id"] for row in claims}
     assert "The claims table: one row per claim" in plain(page)  # its caption (rules/report/claims.rst)
+
+
+def test_make_report_reuses_the_preset_of_the_results(report, tmp_path):
+    """`make report` after a smoke run (here `dvc repro` of the smoke preset) reports on the smoke results: the run
+    recorded its config files in results/configfiles.txt and the report target passes them on (issue 13)."""
+    from tests.slurm.smoke import BIN
+
+    repo, _ = report
+    assert (repo / "results/configfiles.txt").read_text().split() == SMOKE_CONFIGFILES.split()
+    out = repo / "results/report.html"
+    out.unlink()
+    # -o: the venv exists already (this one), so `setup` must not build another
+    run(["make", "-o", f"{BIN}/.installed", f"BIN={BIN}", "report"], repo, workflow_env(mirror_or_skip(), repo),
+        tmp_path / "make-report.log")
+    assert "A2_hatsopoulos2007.png" in out.read_text()
