@@ -28,8 +28,8 @@ def recorded_configfiles():
 
 
 def check_references():
-    """Every arch, task and rule a study names is a row of its table (or a known rule): otherwise an error naming
-    the key, the missing name and the config files, before any job is planned."""
+    """Every arch, task and learning-rule name a study uses is a row of its table (or a known learning rule); else
+    an error naming the key, the missing name and the config files, before any job is planned."""
     from biocredit.rules import RULES
 
     tables = {"archs": set(config["archs"]), "tasks": set(config["tasks"]), "rules": set(RULES)}
@@ -53,12 +53,11 @@ def check_references():
         refs += [("generalization.remedies.task", remedies["task"], "tasks")]
     refs += [("generalization.remedies.lr_rules", r, "rules") for r in remedies.get("lr_rules", [])]
     refs += [("rule_options (key)", r, "rules") for r in config.get("rule_options", {})]
-    bad = [f"{key} names {name!r}, which is not in `{table}`"
-           + (f" (known: {', '.join(sorted(tables[table]))})" if table != "rules" else
-              f" (known rules: {', '.join(sorted(tables['rules']))})")
+    bad = [f"{key} names {name!r}, which is not in `{table}` (known: {', '.join(sorted(tables[table]))})"
            for key, name, table in refs if name not in tables[table]]
     if bad:
-        raise ValueError("biocredit config error in " + config_files() + ":\n  " + "\n  ".join(bad))
+        lines = "\n  ".join(bad)
+        raise ValueError(f"biocredit config error in {config_files()}:\n  {lines}")
 
 
 check_references()
@@ -110,8 +109,9 @@ def missing_user_data(dataset):
     absent = [f"user_data.{dataset}.{k} = {v} (no such file: {str(v).split(':')[0]})" for k, v in files.items()
               if not Path(str(v).split(":")[0]).is_file()]
     if absent:
-        raise ValueError(f"biocredit config error in {config_files()}: " + "; ".join(absent)
-                         + f". Fix the path(s), or set them to null to skip {dataset}.")
+        listed = "; ".join(absent)
+        raise ValueError(f"biocredit config error in {config_files()}: {listed}. Fix the path(s), or set them to "
+                         f"null to skip {dataset}.")
     return ""
 
 
