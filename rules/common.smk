@@ -27,6 +27,18 @@ def recorded_configfiles():
     return list(dict.fromkeys(out))
 
 
+def warn_other_preset():
+    """A warning when results/ was made with other config files than this call's (e.g. `snakemake --report` without
+    the --configfile options of `make smoke`): say which ones made it."""
+    recorded = Path("results/configfiles.txt")
+    if recorded.is_file():
+        made_with = recorded.read_text().split()
+        if made_with != recorded_configfiles():
+            logger.warning(f"biocredit: results/ was made with --configfile {' '.join(made_with)}; this call uses "
+                           f"{' '.join(recorded_configfiles())} (to report on those results: snakemake --configfile "
+                           f"{' '.join(made_with)} --report results/report.html, or `make report`)")
+
+
 def check_references():
     """Every arch, task and learning-rule name a study uses is a row of its table (or a known learning rule); else
     an error naming the key, the missing name and the config files, before any job is planned."""
@@ -61,6 +73,7 @@ def check_references():
 
 
 check_references()
+warn_other_preset()
 
 ROOT = Path(workflow.basedir)
 LIB = ROOT / "src" / "biocredit"

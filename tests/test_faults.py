@@ -215,8 +215,16 @@ def test_user_data_path_that_does_not_exist_is_an_error_naming_its_key(tmp_path)
 
 
 def test_every_run_records_its_config_files(tmp_path):
+    from tests.conftest import REPO
+
     out = _snakemake("-n", *_smoke_args(tmp_path), env={"BIOCREDIT_DATA_MIRROR": ""})
     assert "results/configfiles.txt" in out.stdout + out.stderr, out.stderr[-2000:]
+    # results made with the smoke preset, a call with another one (a plain `snakemake --report`): a warning says so
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results/configfiles.txt").write_text(f"{REPO / 'config.yaml'}\n{REPO / 'tests/smoke/config.yaml'}\n")
+    out = _snakemake("-n", "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"),
+                     env={"BIOCREDIT_DATA_MIRROR": ""})
+    assert "results/ was made with --configfile" in out.stdout + out.stderr
 
 
 # item 4: half-broken files, bad references, YAML errors
