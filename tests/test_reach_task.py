@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from biocredit.tasks.reach import BUMP, BUMP_ON, ReachTask, normalized_error
+from biocredit.tasks.reach import ReachTask, normalized_error
 
 
 def _authors_trial(target, theta, interval1, interval2, n_steps, offset=-10):
