@@ -171,7 +171,7 @@ def evaluation_batches(task: Task, seed: int, n_test_trials: int, n_eval_trials:
     }
 
 
-RESUME_FORMAT = "biocredit-resume-v1"
+RESUME_FORMAT = "biocredit-resume-v2"  # v2: per-update penalty adaptation and the `activity` log
 
 
 def _to_tensors(obj):
