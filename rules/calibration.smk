@@ -9,7 +9,7 @@ include: "common_calibration.smk"
 rule calibration_train:
     input:
         data=task_data,
-        lib=lib("model.py", "rules", "tasks", "train.py", "pipeline.py", "calibration.py"),
+        lib=lib("model.py", "rules", "tasks", "train.py", "pipeline.py"),  # as `train`: a figure fix reruns no run
     output:
         checkpoints="results/calibration/runs/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}/checkpoints.pt",
         metrics="results/calibration/runs/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}/metrics.nc",
