@@ -48,6 +48,7 @@ rule calibration_summary:
         budgets=CAL["budgets"],
         threshold=CAL["threshold"],
         criterion=CAL["criterion"],
+        cost_exponent=CAL["cost_exponent"],
         task=CAL["task"],
         arch=calibration_arch(),
     log:

@@ -16,6 +16,7 @@ write_calibration(
     budgets=[int(b) for b in p.budgets],
     threshold=float(p.threshold),
     criterion=p.criterion,
+    cost_exponent=float(p.cost_exponent),
     task=p.task,
     arch=p.arch,
 )

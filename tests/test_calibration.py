@@ -72,12 +72,12 @@ def test_a_setting_qualifies_only_when_every_seed_of_every_rule_reaches():
 
 def test_cheapest_qualifying_setting_is_chosen():
     runs = _runs({
-        (100, 1e-3, 500): {"bptt": GOOD, "eprop": BAD},      # cost 5e6, fails
+        (100, 1e-3, 500): {"bptt": GOOD, "eprop": BAD},      # cost 5e6 (N^2), fails
         (100, 1e-3, 1500): {"bptt": GOOD, "eprop": GOOD},    # cost 1.5e7, qualifies
-        (200, 3e-4, 500): {"bptt": GOOD, "eprop": GOOD},     # cost 2e7, qualifies but dearer
+        (200, 3e-4, 500): {"bptt": GOOD, "eprop": GOOD},     # cost 2e7, qualifies but dearer by N^2 (not by N)
         (100, 3e-4, 1500): {"bptt": GOOD, "eprop": [0.99, 0.98, 0.97]},  # same cost and matched top (0.93)
     })
-    s = settings_table(runs, ["bptt", "eprop"], threshold=0.9)
+    s = settings_table(runs, ["bptt", "eprop"], threshold=0.9, cost_exponent=2)
     choice = cheapest_setting(s, 0.9)
     # (100, 3e-4, 1500) and (100, 1e-3, 1500) tie on cost and matched top (0.93): the smaller lr wins the tie
     assert choice == {"n_hidden": 100, "lr": 3e-4, "budget": 1500, "matched_top": pytest.approx(0.93),
@@ -86,6 +86,9 @@ def test_cheapest_qualifying_setting_is_chosen():
     runs2 = _runs({(100, 1e-3, 1500): {"bptt": [0.99, 0.96, 0.98], "eprop": [0.99, 0.98, 0.99]},
                    (100, 3e-4, 1500): {"bptt": GOOD, "eprop": GOOD}})
     assert cheapest_setting(settings_table(runs2, ["bptt", "eprop"], 0.9), 0.9)["lr"] == 1e-3
+    # with cost linear in N, N=200 at 500 updates (1e5) is cheaper than N=100 at 1500 (1.5e5)
+    linear = cheapest_setting(settings_table(runs, ["bptt", "eprop"], 0.9, cost_exponent=1), 0.9)
+    assert (linear["n_hidden"], linear["budget"], linear["cost"]) == (200, 500, 200 * 500)
     # nothing qualifies: None, not a guess
     assert cheapest_setting(settings_table(_runs({(100, 1e-3, 500): {"bptt": BAD, "eprop": GOOD}}),
                                            ["bptt", "eprop"], 0.9), 0.9) is None
