@@ -19,6 +19,7 @@ include: "rules/similarity.smk"
 include: "rules/curvature.smk"
 include: "rules/generalization.smk"
 include: "rules/figures.smk"
+include: "rules/calibration.smk"  # `snakemake calibration`; not part of `all`
 
 
 rule all:

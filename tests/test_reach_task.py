@@ -6,27 +6,62 @@ import numpy as np
 import pytest
 import torch
 
-from biocredit.tasks.reach import BUMP, BUMP_ON, ReachTask, normalized_error
+from biocredit.tasks.reach import ReachTask, normalized_error
 
 
-def test_analysis_trials_follow_the_definition(reach_task):
+def _authors_trial(target, theta, interval1, interval2, n_steps, offset=-10):
+    """One trial as the authors' generator builds it (Hatsopoulos2007_sincosbumpinput_holdcue), in our words.
+
+    Their event times are 1-based time steps (step k is array index k - 1); the reimplementation keeps their
+    arithmetic step for step so that an off-by-one in ours shows up. Returns inputs, targets and the mask of
+    the first output (both outputs share it).
+    """
+    ramp_on = np.array([0.05, 0.1, 0.2, 0.35, 0.65, 0.8, 0.9, 0.95])
+    bump = np.concatenate([ramp_on, np.ones(7), ramp_on[::-1]])
+    x, y, m = np.zeros((n_steps, 3)), np.zeros((n_steps, 2)), np.ones((n_steps, 2))
+    first_cue_step = interval1 + 1  # steps interval1+1 .. interval1+23 carry the direction bump
+    last_cue_step = first_cue_step + 22
+    last_hold_step = last_cue_step + interval2  # the hold cue is on from step 1 through this step
+    first_out_step = last_hold_step + 1 + offset
+    x[0:last_hold_step, 2] = 1
+    x[last_hold_step - 8 : last_hold_step, 2] = ramp_on[::-1]
+    x[first_cue_step - 1 : last_cue_step, 0] = np.sin(theta) * bump
+    x[first_cue_step - 1 : last_cue_step, 1] = np.cos(theta) * bump
+    n_out = min(target.shape[1], n_steps - first_out_step + 1)
+    last_out_step = first_out_step + n_out - 1
+    y[first_out_step - 1 : last_out_step] = target[:, :n_out].T
+    m[last_out_step:] = 0
+    return x, y, m[:, 0]
+
+
+def _assert_authors_trials(task, batch, interval1, interval2, n_steps):
+    for i, c in enumerate(batch.condition.tolist()):
+        x, y, m = _authors_trial(task.targets[c], np.deg2rad(45.0 * c), int(interval1[i]), int(interval2[i]), n_steps)
+        np.testing.assert_allclose(batch.x[i].numpy(), x, atol=1e-6, err_msg=f"inputs of trial {i}")
+        np.testing.assert_allclose(batch.y[i].numpy(), y, atol=1e-6, err_msg=f"targets of trial {i}")
+        np.testing.assert_array_equal(batch.mask[i].numpy(), m, err_msg=f"mask of trial {i}")
+
+
+def test_analysis_trials_match_the_authors_generator(reach_task):
     batch = reach_task.analysis_batch()
     assert batch.x.shape == (8, 250, 3) and batch.y.shape == (8, 250, 2)
-    i1, i2 = 25, 105
-    t_hold = i1 + 23 + i2
-    for c in range(8):
-        theta = np.deg2rad(45.0 * c)
-        np.testing.assert_allclose(batch.x[c, i1 + 1 : i1 + 24, 0].numpy(), np.sin(theta) * BUMP, atol=1e-6)
-        np.testing.assert_allclose(batch.x[c, i1 + 1 : i1 + 24, 1].numpy(), np.cos(theta) * BUMP, atol=1e-6)
-        assert batch.x[c, : i1 + 1, :2].abs().max() == 0 and batch.x[c, i1 + 24 :, :2].abs().max() == 0
-        hold = batch.x[c, :, 2].numpy()
-        assert hold[0] == 0 and np.all(hold[1 : t_hold - 7] == 1)
-        np.testing.assert_allclose(hold[t_hold - 7 : t_hold + 1], BUMP_ON[::-1], atol=1e-6)
-        assert np.all(hold[t_hold + 1 :] == 0)
-        onset = t_hold + 1 - 10
-        np.testing.assert_allclose(batch.y[c, onset : onset + 51].numpy().T, reach_task.targets[c], atol=1e-6)
-        mask = batch.mask[c].numpy()
-        assert np.all(mask[: onset + 51] == 1) and np.all(mask[onset + 51 :] == 0)
+    _assert_authors_trials(reach_task, batch, [25] * 8, [105] * 8, 250)
+    # their mask counts 25 + 23 + 105 - 10 + 51 = 194 steps; the first input step already carries the hold cue
+    assert batch.mask.sum(1).tolist() == [194.0] * 8
+    assert torch.all(batch.x[:, 0, 2] == 1)
+
+
+def test_training_trials_match_the_authors_generator_at_every_interval(reach_task):
+    rng = np.random.default_rng(5)
+    i1 = np.concatenate([[0, 49, 0, 49], rng.integers(0, 50, size=12)])
+    i2 = np.concatenate([[0, 149, 149, 0], rng.integers(0, 150, size=12)])
+    conditions = np.arange(16) % 8
+    batch = reach_task._trials(conditions, i1, i2, 300)
+    _assert_authors_trials(reach_task, batch, i1, i2, 300)
+    # a sampled batch draws intervals in the authors' ranges: the bump starts at index interval1 in 0..49
+    sampled = reach_task.sample_batch(400, np.random.default_rng(1))
+    first = (sampled.x[:, :, 0].abs() + sampled.x[:, :, 1].abs() > 0).float().argmax(1)
+    assert first.min() == 0 and first.max() == 49
 
 
 def test_targets_are_the_joint_angles_from_minus_100_ms(reach_task):

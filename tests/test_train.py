@@ -99,3 +99,38 @@ def test_initialisation_statistics():
     assert m.w_out.abs().max().item() <= 1 / np.sqrt(400)
     with pytest.raises(ValueError, match="'sigmoid'"):
         ModelConfig(3, 4, 2, activation="sigmoid")
+
+
+def _authors_penalty_schedule(weight, decay, activities, task_losses):
+    """The activity-penalty weight each update uses, as the authors' training script sets it (our words).
+
+    Each update: forward pass on that update's batch, error = task loss + weight · mean(h²); if the penalty term
+    is at least half the task loss the weight is cut to ``decay ×`` itself, but the error already built (and so
+    this update) keeps the old weight.
+    """
+    used = []
+    for activity, task_loss in zip(activities, task_losses, strict=True):
+        penalty_term = weight * activity
+        used.append(weight)
+        if penalty_term >= task_loss / 2:
+            weight = weight * decay
+    return np.array(used)
+
+
+@pytest.mark.parametrize("rule", [BPTT(), EProp()], ids=["bptt", "eprop"])
+def test_penalty_weight_adapts_every_update_as_the_authors(reach_task, rule):
+    cfg = TrainConfig(n_updates=40, lr=1e-2, batch_size=8, n_test_trials=8, checkpoints=(0, 40),
+                      activity_penalty=10.0, penalty_decay=2 / 3)
+    m = train(reach_task, ModelConfig(3, 12, 2), rule, cfg, seed=1, device="cpu", progress=False).metrics
+    act, task_loss, used = m.activity.values, m.task_loss.values, m.penalty_weight.values
+    want = _authors_penalty_schedule(10.0, 2 / 3, act, task_loss)
+    np.testing.assert_allclose(used, want, rtol=1e-12)
+    # the weight an update logs is the one inside the loss it descended on
+    np.testing.assert_allclose(m.loss.values, task_loss + used * act, rtol=1e-5)
+    # not trivially constant: it shrank at several updates that are not checkpoints
+    cuts = np.flatnonzero(used[1:] < used[:-1]) + 1
+    assert len(cuts) >= 3 and set(cuts) - {0, 40}
+    # with adaptation off the weight stays put
+    fixed = train(reach_task, ModelConfig(3, 12, 2), rule,
+                  TrainConfig(**{**cfg.__dict__, "adapt_penalty": False}), seed=1, device="cpu", progress=False)
+    assert np.all(fixed.metrics.penalty_weight.values == 10.0)

@@ -38,6 +38,7 @@ __all__ = [
     "weight_decay_term",
     "evaluation_batches",
     "has_finite_sets",
+    "adapted_penalty",
 ]
 
 
@@ -128,6 +129,17 @@ def _loss_terms(model, task, batch, rule, penalty, weight_decay=0.0):
     return task_loss, activity, loss, y
 
 
+def adapted_penalty(penalty: float, activity: float, task_loss: float, decay: float) -> float:
+    """The activity-penalty weight for the next update (Liu, Yang & Cueva 2025's training script).
+
+    After every forward pass on an update's training batch, the penalty term ``penalty · activity`` (``activity``
+    = mean of h² over that batch) is compared with half the task loss on the same batch; when it is at least as
+    large, the weight shrinks by ``decay`` (2/3). The update itself still uses the old weight; the new one applies
+    from the next update on.
+    """
+    return penalty * decay if penalty * activity >= task_loss / 2 else penalty
+
+
 def has_finite_sets(task: Task) -> bool:
     """Whether ``task`` has a fixed training set and a test set (the study-B tasks), so that generalization can be
     measured on them."""
@@ -160,7 +172,7 @@ def evaluation_batches(task: Task, seed: int, n_test_trials: int, n_eval_trials:
     }
 
 
-RESUME_FORMAT = "biocredit-resume-v1"
+RESUME_FORMAT = "biocredit-resume-v2"  # v2: per-update penalty adaptation and the `activity` log
 
 
 def _to_tensors(obj):
@@ -288,9 +300,10 @@ def train(
 ) -> TrainResult:
     """Train one network and return its checkpoints and metrics log.
 
-    Metrics (an xarray Dataset): per update ``loss``, ``task_loss``, ``penalty_weight``, ``accuracy`` (train
-    batch); per checkpoint ``test_loss``, ``test_accuracy`` (fixed test batch) and ``grad_cosine`` (cosine of
-    the rule's update with the exact gradient on the same training batch). Tasks with a finite training set and a
+    Metrics (an xarray Dataset): per update ``loss``, ``task_loss``, ``penalty_weight`` (the weight that update
+    used; see :func:`adapted_penalty`), ``activity`` (mean h²), ``accuracy`` (train batch); per checkpoint
+    ``test_loss``, ``test_accuracy`` (fixed test batch) and ``grad_cosine`` (cosine of the rule's update with the
+    exact gradient on the same training batch). Tasks with a finite training set and a
     test set also log ``train_set_loss/accuracy`` and ``validation_loss/accuracy`` per checkpoint, and their
     ``test_*`` is measured on the task's test set (see :func:`evaluation_batches`); these losses are task losses
     (no penalty or L2 term). ``loss`` includes the activity penalty and the L2 term. A non-finite loss stops training;
@@ -322,7 +335,7 @@ def train(
     ckpts = sorted(set(config.checkpoints))
     ckpt_set = set(ckpts)
     n = config.n_updates
-    per_update = {k: np.full(n, np.nan) for k in ("loss", "task_loss", "penalty_weight", "accuracy")}
+    per_update = {k: np.full(n, np.nan) for k in ("loss", "task_loss", "penalty_weight", "activity", "accuracy")}
     ckpt_names = ["test_loss", "test_accuracy", "grad_cosine"]
     ckpt_names += [f"{prefix}_{m}" for prefix in eval_sets for m in ("loss", "accuracy")]
     per_ckpt = {k: np.full(len(ckpts), np.nan) for k in ckpt_names}
@@ -354,7 +367,7 @@ def train(
         if step in ckpt_set:
             k = ckpts.index(step)
             with torch.no_grad():
-                t_loss, act, _, y = _loss_terms(model, task, test_batch, exact, penalty)
+                t_loss, _, _, y = _loss_terms(model, task, test_batch, exact, penalty)
             per_ckpt["test_loss"][k] = float(t_loss)
             per_ckpt["test_accuracy"][k] = task.accuracy(y, test_batch)
             for prefix, b in eval_sets.items():
@@ -363,8 +376,6 @@ def train(
                     per_ckpt[f"{prefix}_loss"][k] = float(task.loss(y_b, b))
                 per_ckpt[f"{prefix}_accuracy"][k] = task.accuracy(y_b, b)
             states.append({name: p.detach().cpu().clone() for name, p in model.state_dict().items()})
-            if config.adapt_penalty and penalty * float(act) >= float(t_loss) / 2:
-                penalty *= config.penalty_decay
         if step == n:
             break
         batch = task.sample_batch(config.batch_size, batch_rng).to(dev)
@@ -375,7 +386,7 @@ def train(
         else:
             g_exact = None
         opt.zero_grad()
-        task_loss, _, loss, y = _loss_terms(model, task, batch, rule, penalty, wd)
+        task_loss, activity, loss, y = _loss_terms(model, task, batch, rule, penalty, wd)
         if not math.isfinite(loss.item()):
             diverged_at = step
             log.warning("non-finite loss at update %d; training stops and the run is marked diverged", step)
@@ -391,6 +402,9 @@ def train(
         per_update["loss"][step] = loss.item()
         per_update["task_loss"][step] = task_loss.item()
         per_update["penalty_weight"][step] = penalty
+        per_update["activity"][step] = activity.item()
+        if config.adapt_penalty:
+            penalty = adapted_penalty(penalty, activity.item(), task_loss.item(), config.penalty_decay)
         per_update["accuracy"][step] = task.accuracy(y, batch)
         if progress and step % 10 == 0:
             bar.set_postfix(loss=f"{loss.item():.4f}", acc=f"{per_update['accuracy'][step]:.3f}")

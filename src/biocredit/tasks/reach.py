@@ -1,16 +1,17 @@
 """Centre-out reach task (Liu, Yang & Cueva 2025, task ``Hatsopoulos2007_sincosbumpinput_holdcue``).
 
-Time step 10 ms. Three inputs: ``sin θ · bump`` and ``cos θ · bump`` (a 23-step bump announcing the reach
-direction θ, starting at step ``interval1 + 1``), and a hold cue that is 1 from step 1 until the end of the
-hold period ``t_hold = interval1 + 23 + interval2`` and ramps down over its last 8 steps. Two outputs: shoulder
-and elbow angle of the recorded reaches (normalised, from −100 ms to +400 ms around movement onset, 51 steps),
-starting at step ``t_hold + 1 + output_offset`` (``output_offset = −10``). Before that the target is 0 and counts
-in the loss; after the 51-step window nothing counts.
+Time step 10 ms. Steps are counted from 1 here, as in the authors' generator (step k is array index k − 1).
+Three inputs: ``sin θ · bump`` and ``cos θ · bump`` (a 23-step bump announcing the reach direction θ, on steps
+``interval1 + 1 .. interval1 + 23``), and a hold cue that is 1 from step 1 through the end of the hold period
+``t_hold = interval1 + 23 + interval2`` and ramps down over its last 8 steps. Two outputs: shoulder and elbow
+angle of the recorded reaches (normalised, from −100 ms to +400 ms around movement onset, 51 steps), starting at
+step ``t_hold + 1 + output_offset`` (``output_offset = −10``). Before that the target is 0 and counts in the loss;
+after the 51-step window nothing counts, so ``t_hold + output_offset + 51`` steps count (194 in analysis trials).
 
 Training trials: trials 0–7 are the 8 directions, the rest random directions; ``interval1 ~ U{0..49}``,
 ``interval2 ~ U{0..149}``. Analysis trials: one per direction with ``interval1 = 25``, ``interval2 = 105``,
 250 steps. The recordings' time 0 (movement onset) is mapped to model step ``movement_onset_step`` (185 in
-the authors' code, although the model's own target clock puts movement onset at step 154 for these
+the authors' code, although the model's own target clock puts movement onset at index 153 for these
 intervals; the config lets a user change it).
 
 Loss: masked mean squared error. Accuracy: ``1 − NE`` with the normalised error
@@ -142,14 +143,14 @@ class ReachTask(AlignedRegressionTask):
         y = np.zeros((n, n_steps, self.n_out))
         mask = np.zeros((n, n_steps))
         for i, (c, i1, i2) in enumerate(zip(conditions, interval1, interval2, strict=True)):
+            # 0-based indices: "step k" of the module docstring is index k - 1
             theta = self.direction_rad[c]
-            s0 = i1 + 1
-            x[i, s0 : s0 + len(BUMP), 0] = np.sin(theta) * BUMP
-            x[i, s0 : s0 + len(BUMP), 1] = np.cos(theta) * BUMP
-            t_hold = i1 + len(BUMP) + i2
-            x[i, 1 : t_hold + 1, 2] = 1.0
-            x[i, t_hold + 1 - len(BUMP_ON) : t_hold + 1, 2] = BUMP_ON[::-1]
-            onset = t_hold + 1 + self.output_offset
+            x[i, i1 : i1 + len(BUMP), 0] = np.sin(theta) * BUMP
+            x[i, i1 : i1 + len(BUMP), 1] = np.cos(theta) * BUMP
+            t_hold = i1 + len(BUMP) + i2  # the hold cue covers indices 0 .. t_hold - 1
+            x[i, :t_hold, 2] = 1.0
+            x[i, t_hold - len(BUMP_ON) : t_hold, 2] = BUMP_ON[::-1]
+            onset = t_hold + self.output_offset  # index of the first target sample
             y[i, onset : onset + n_target] = self.targets[c].T
             mask[i, : onset + n_target] = 1.0
         return TaskBatch(

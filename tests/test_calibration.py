@@ -1,0 +1,128 @@
+"""The calibration target: reading budgets off a run's log, the per-setting verdicts, the choice of the cheapest
+setting (on synthetic tables with a known answer) and the `calibration` target end to end at toy size."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from biocredit.calibration import (
+    budget_outcomes,
+    calibration_checkpoints,
+    cheapest_setting,
+    settings_table,
+)
+from tests.conftest import REPO
+from tests.test_workflow import SMOKE, snakemake
+
+
+def test_budgets_are_checkpoints_and_out_of_range_budgets_are_named():
+    pts = calibration_checkpoints(1500, [500, 1000, 1500])
+    assert {500, 1000, 1500} <= set(pts) and pts == sorted(set(pts)) and pts[0] == 0
+    with pytest.raises(ValueError, match=r"\[2000\]"):
+        calibration_checkpoints(1500, [500, 2000])
+
+
+def test_final_and_best_at_each_budget():
+    steps = [0, 5, 10, 15, 20]
+    acc = [0.1, 0.95, 0.5, 0.92, np.nan]  # peaks early, dips, recovers, then diverges
+    out = {o["budget"]: o for o in budget_outcomes(steps, acc, [10, 15, 20])}
+    assert out[10]["final"] == 0.5 and out[10]["best"] == 0.95
+    assert out[15]["final"] == 0.92 and out[15]["best"] == 0.95
+    assert math.isnan(out[20]["final"]) and out[20]["best"] == 0.95  # a NaN is never counted as reached
+    with pytest.raises(ValueError, match="budget 12"):
+        budget_outcomes(steps, acc, [12])
+
+
+def _runs(spec):
+    """A synthetic run table: spec maps (n_hidden, lr, budget) -> {rule: [per-seed best]} (final = best - 0.05)."""
+    rows = []
+    for (n, lr, budget), by_rule in spec.items():
+        for rule, values in by_rule.items():
+            for seed, v in enumerate(values):
+                rows.append({"n_hidden": n, "lr": lr, "rule": rule, "seed": seed, "budget": budget,
+                             "final": v - 0.05, "best": v, "diverged_at": -1})
+    return pd.DataFrame(rows)
+
+
+GOOD, BAD = [0.95, 0.93, 0.97], [0.95, 0.85, 0.97]  # one seed below 0.9 in BAD
+
+
+def test_a_setting_qualifies_only_when_every_seed_of_every_rule_reaches():
+    runs = _runs({
+        (100, 1e-3, 500): {"bptt": GOOD, "eprop": BAD},
+        (100, 1e-3, 1000): {"bptt": GOOD, "eprop": GOOD},
+        (100, 3e-4, 1000): {"bptt": GOOD},  # e-prop missing: cannot qualify
+    })
+    s = settings_table(runs, ["bptt", "eprop"], threshold=0.9).set_index(["n_hidden", "lr", "budget"])
+    assert not s.loc[(100, 1e-3, 500), "all_reach"] and s.loc[(100, 1e-3, 1000), "all_reach"]
+    assert not s.loc[(100, 3e-4, 1000), "all_reach"] and s.loc[(100, 3e-4, 1000), "n_seeds"] == 0
+    assert s.loc[(100, 1e-3, 500), "matched_top"] == pytest.approx(0.85)
+    assert s.loc[(100, 1e-3, 1000), "eprop_final_min"] == pytest.approx(0.88)
+    # by the final accuracy (best - 0.05) no seed set reaches 0.9
+    assert not settings_table(runs, ["bptt", "eprop"], 0.9, criterion="final")["all_reach"].any()
+    with pytest.raises(ValueError, match="'last'"):
+        settings_table(runs, ["bptt", "eprop"], 0.9, criterion="last")
+
+
+def test_cheapest_qualifying_setting_is_chosen():
+    runs = _runs({
+        (100, 1e-3, 500): {"bptt": GOOD, "eprop": BAD},      # cost 5e6 (N^2), fails
+        (100, 1e-3, 1500): {"bptt": GOOD, "eprop": GOOD},    # cost 1.5e7, qualifies
+        (200, 3e-4, 500): {"bptt": GOOD, "eprop": GOOD},     # cost 2e7, qualifies but dearer by N^2 (not by N)
+        (100, 3e-4, 1500): {"bptt": GOOD, "eprop": [0.99, 0.98, 0.97]},  # same cost and matched top (0.93)
+    })
+    s = settings_table(runs, ["bptt", "eprop"], threshold=0.9, cost_exponent=2)
+    choice = cheapest_setting(s, 0.9)
+    # (100, 3e-4, 1500) and (100, 1e-3, 1500) tie on cost and matched top (0.93): the smaller lr wins the tie
+    assert choice == {"n_hidden": 100, "lr": 3e-4, "budget": 1500, "matched_top": pytest.approx(0.93),
+                      "cost": 1500 * 100**2}
+    # a larger margin breaks a cost tie first
+    runs2 = _runs({(100, 1e-3, 1500): {"bptt": [0.99, 0.96, 0.98], "eprop": [0.99, 0.98, 0.99]},
+                   (100, 3e-4, 1500): {"bptt": GOOD, "eprop": GOOD}})
+    assert cheapest_setting(settings_table(runs2, ["bptt", "eprop"], 0.9), 0.9)["lr"] == 1e-3
+    # with cost linear in N, N=200 at 500 updates (1e5) is cheaper than N=100 at 1500 (1.5e5)
+    linear = cheapest_setting(settings_table(runs, ["bptt", "eprop"], 0.9, cost_exponent=1), 0.9)
+    assert (linear["n_hidden"], linear["budget"], linear["cost"]) == (200, 500, 200 * 500)
+    # nothing qualifies: None, not a guess
+    assert cheapest_setting(settings_table(_runs({(100, 1e-3, 500): {"bptt": BAD, "eprop": GOOD}}),
+                                           ["bptt", "eprop"], 0.9), 0.9) is None
+
+
+@pytest.mark.slow
+def test_calibration_target_at_toy_size(tmp_path, mirror):
+    args = ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(SMOKE),
+            "--cores", "2"]
+    snakemake(*args, "calibration", env={"BIOCREDIT_DATA_MIRROR": str(mirror)})
+    out = tmp_path / "results" / "calibration"
+    runs = pd.read_csv(out / "calibration_runs.csv")
+    settings = pd.read_csv(out / "calibration.csv")
+    choice = json.loads((out / "choice.json").read_text())
+    # smoke grid: N in {8, 12} x lr 0.01 x {bptt, eprop} x seed 1 x budgets {10, 20}
+    assert len(runs) == 2 * 1 * 2 * 1 * 2 and set(runs["budget"]) == {10, 20}
+    assert len(settings) == 2 * 1 * 2 and set(settings["n_seeds"]) == {1}
+    # the table's numbers are the runs' checkpoint logs
+    path = out / "runs/reach/base/n12-lr0.01/eprop/seed1/metrics.nc"
+    with xr.open_dataset(path) as m:
+        acc = m["test_accuracy"].sel(checkpoint=[10, 20]).values
+        assert json.loads(m.attrs["model_config"])["n_hidden"] == 12
+        best20 = float(np.nanmax(m["test_accuracy"].values))
+    row = runs[(runs["n_hidden"] == 12) & (runs["rule"] == "eprop") & (runs["seed"] == 1)].sort_values("budget")
+    np.testing.assert_allclose(row["final"].to_numpy(), acc, rtol=1e-5)
+    assert row["best"].iloc[-1] == pytest.approx(best20, rel=1e-5)
+    # the choice is the pure function's answer on the written table
+    want = cheapest_setting(settings, choice["threshold"])
+    assert want is not None  # the toy threshold is -1
+    assert choice["choice"] == {k: pytest.approx(v, rel=1e-5) for k, v in want.items()}  # the CSV keeps 6 digits
+    chosen = settings[settings["chosen"]]
+    assert len(chosen) == 1 and chosen.iloc[0]["n_hidden"] == want["n_hidden"]
+    for suffix in ("png", "pdf"):
+        assert (out / f"calibration.{suffix}").stat().st_size > 10_000
+    # not part of `all`
+    dry = snakemake(*args, "-n", env={"BIOCREDIT_DATA_MIRROR": str(mirror)})
+    assert "calibration_train" not in dry.stdout + dry.stderr
