@@ -19,6 +19,7 @@ include: "rules/similarity.smk"
 include: "rules/curvature.smk"
 include: "rules/generalization.smk"
 include: "rules/figures.smk"
+include: "rules/scorecard.smk"
 
 
 rule all:
@@ -26,3 +27,5 @@ rule all:
     input:
         final_outputs(),
         final_outputs_b(),
+        "results/scorecard.csv",
+        "results/report/landing.rst",
