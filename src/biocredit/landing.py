@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["landing_rst", "write_landing"]
+__all__ = ["landing_rst", "png_data_uri", "write_landing"]
 
 B_TASK_SOURCES = {
     "smnist": "MNIST (downloaded or from the mirror, SHA-256 verified)",
@@ -74,24 +74,31 @@ def datasets_table(datasets: list[dict], b_tasks: Sequence[str]) -> str:
                        [14, 5, 12, 8, 50])
 
 
+def png_data_uri(png: bytes) -> str:
+    """A PNG as a data URI, so that the page carries the figure itself (the report is one self-contained file)."""
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def landing_rst(claims: list[dict], datasets: list[dict], scorecard_rows: list[dict], scorecard_png: str, *,
                 b_tasks: Sequence[str], preset: str) -> str:
-    """The landing page's results section as reStructuredText: claims with verdicts, the scorecard (figure,
-    embedded, and table) and the datasets."""
+    """The landing page's results section as reStructuredText: the scorecard (figure and table), the claims with
+    their verdicts, and the datasets. ``scorecard_png`` is the figure's URI (a data URI, :func:`png_data_uri`, to embed it)."""
     from biocredit.scorecard import METRICS
 
     skipped = [d["dataset"] for d in datasets if d.get("status") == "skipped"]
     parts = [
-        _heading("Claims"),
-        claims_table(claims),
         _heading("Rule scorecard"),
         "Every learning rule on every axis of both studies (rows: rules; a dash where a study does not run the "
         "rule). Study A: final task accuracy and Procrustes distance to the recordings at matched accuracy; study "
         "B: task accuracy, generalization gap, top Hessian eigenvalue and trace; both: the cosine of each update "
         "with the exact gradient and the wall-clock cost of one update. Mean over seeds with a 95% bootstrap CI "
         f"(``results/scorecard.csv``), preset **{preset}**.\n",
-        f".. embeddedimage:: {scorecard_png}\n   :width: 100%\n",
+        f".. image:: {scorecard_png}\n   :alt: rule scorecard figure\n   :width: 100%\n",
         scorecard_table(scorecard_rows, METRICS),
+        _heading("Claims"),
+        claims_table(claims),
         _heading("Datasets"),
         (f"Skipped: {', '.join(skipped)} (the reason is in the table; their jobs and figures are left out, nothing "
          "else is affected)." if skipped else "Every configured dataset was used.") + "\n",
@@ -111,6 +118,7 @@ def write_landing(claims: str, datasets: str, scorecard: str, scorecard_png: str
     from biocredit.scorecard import read_csv
 
     text = landing_rst(json.loads(Path(claims).read_text()), json.loads(Path(datasets).read_text()),
-                       read_csv(Path(scorecard).read_text()), scorecard_png, b_tasks=b_tasks, preset=preset)
+                       read_csv(Path(scorecard).read_text()), png_data_uri(Path(scorecard_png).read_bytes()),
+                       b_tasks=b_tasks, preset=preset)
     with atomic_path(out) as tmp:
         Path(tmp).write_text(text)
