@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from biocredit import scorecard as sc
 from biocredit.landing import landing_rst, png_data_uri
 
@@ -23,17 +25,21 @@ DATASETS = [
 def render(rst: str, tmp_path) -> str:
     from docutils.core import publish_parts
 
-    return publish_parts(rst, writer="html", settings_overrides={"halt_level": 2})["html_body"]
+    settings = {"halt_level": 2, "line_length_limit": 10000}  # docutils' default limit, as in the report
+    return publish_parts(rst, writer="html", settings_overrides=settings)["html_body"]
 
 
 def test_landing_page_has_claims_scorecard_and_datasets(tmp_path):
     import matplotlib.pyplot as plt
 
     png = tmp_path / "scorecard.png"
-    plt.figure(figsize=(1, 1)).savefig(png)
+    fig = plt.figure(figsize=(4, 3))
+    fig.gca().imshow(np.random.default_rng(0).random((60, 80)))  # noise: its data URI is longer than a line may be
+    fig.savefig(png)
     plt.close("all")
     rows = sc.score([sc.Record("bptt", s, "trace_b", float(s)) for s in (1, 2, 3)], ["bptt", "late"])
     uri = png_data_uri(png.read_bytes())
+    assert len(uri) > 10000
     rst = landing_rst(CLAIMS, DATASETS, rows, uri, b_tasks=["sdigits", "pattern"], preset="smoke")
     page = render(rst, tmp_path)
     assert "1 of 2 claims hold" in page

@@ -40,6 +40,13 @@ def _heading(text: str, char: str = "-") -> str:
     return f"{text}\n{char * len(text)}\n"
 
 
+def _image(uri: str, alt: str) -> str:
+    """An image directive; a long URI (a data URI) is wrapped over lines, which docutils joins again, so that no
+    line exceeds docutils' line-length limit."""
+    lines = "\n".join(f"   {uri[i:i + 76]}" for i in range(0, len(uri), 76))
+    return f".. image::\n{lines}\n   :alt: {alt}\n   :width: 100%\n"
+
+
 def claims_table(claims: list[dict]) -> str:
     """The claims as a table: id, claim, statistic value, 95% CI, p, n and the verdict."""
     rows = [[_cell(c.get("id")), _cell(c.get("claim")), _cell(c.get("value")), _cell(c.get("ci")), _cell(c.get("p")),
@@ -84,7 +91,8 @@ def png_data_uri(png: bytes) -> str:
 def landing_rst(claims: list[dict], datasets: list[dict], scorecard_rows: list[dict], scorecard_png: str, *,
                 b_tasks: Sequence[str], preset: str) -> str:
     """The landing page's results section as reStructuredText: the scorecard (figure and table), the claims with
-    their verdicts, and the datasets. ``scorecard_png`` is the figure's URI (a data URI, :func:`png_data_uri`, to embed it)."""
+    their verdicts, and the datasets. ``scorecard_png`` is the figure's URI (a data URI, :func:`png_data_uri`, to
+    embed it)."""
     from biocredit.scorecard import METRICS
 
     skipped = [d["dataset"] for d in datasets if d.get("status") == "skipped"]
@@ -95,7 +103,7 @@ def landing_rst(claims: list[dict], datasets: list[dict], scorecard_rows: list[d
         "B: task accuracy, generalization gap, top Hessian eigenvalue and trace; both: the cosine of each update "
         "with the exact gradient and the wall-clock cost of one update. Mean over seeds with a 95% bootstrap CI "
         f"(``results/scorecard.csv``), preset **{preset}**.\n",
-        f".. image:: {scorecard_png}\n   :alt: rule scorecard figure\n   :width: 100%\n",
+        _image(scorecard_png, "rule scorecard figure"),
         scorecard_table(scorecard_rows, METRICS),
         _heading("Claims"),
         claims_table(claims),
