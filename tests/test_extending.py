@@ -29,7 +29,7 @@ LAM = 0.3
 def doc_blocks() -> dict[str, tuple[str, str]]:
     """The page's marked code blocks: kind -> (path it belongs to, code)."""
     found = {m["kind"]: (m["path"], m["code"]) for m in BLOCK.finditer(DOC.read_text())}
-    expected = {"rule-file", "rule-register", "rule-config"}
+    expected = {"rule-file", "rule-register", "rule-schema", "rule-config"}
     assert expected <= set(found), f"docs/extending.md lacks the marked blocks {sorted(expected - set(found))}"
     return found
 
@@ -133,6 +133,10 @@ def apply_rule_blocks(repo: Path) -> str:
     text, n_enum = re.subn(r"enum: \[bptt, ", f"enum: [bptt, {name}, ", text)
     text, n_pattern = re.subn(r'pattern: "\^\(bptt\|', f'pattern: "^(bptt|{name}|', text)
     assert n_enum >= 2 and n_pattern == 1, "the schema's lists of rule names are not where docs/extending.md says"
+    # ... and its options' entry goes under rule_options.properties
+    anchor = re.search(r"\n  rule_options:\n(?:    .*\n)*?    properties:\n", text)
+    assert anchor, "the schema has no rule_options.properties where docs/extending.md says"
+    text = text[:anchor.end()] + blocks["rule-schema"][1] + text[anchor.end():]
     schema.write_text(text)
     return name
 
@@ -149,7 +153,7 @@ tasks:
 generalization:
   training: {n_updates: 8, n_checkpoints: 2, batch_size: 8, n_test_trials: 16}
   curvature: {n_checkpoints: 1, max_hvp: 6, trace_samples: 2, density_iter: 4, density_vectors: 1}
-  remedies: {task: sdigits, lr_rules: [bptt], lrs: [0.05, 0.1], windows: [], seeds: [1]}
+  remedies: {task: decision, lr_rules: [bptt], lrs: [0.05, 0.1], windows: [], seeds: [1]}  # not built for the scorecard
 """
 
 
