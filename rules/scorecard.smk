@@ -40,7 +40,7 @@ rule report_landing:
         datasets="results/datasets.json",
         scorecard="results/scorecard.csv",
         png="results/scorecard.png",
-        lib=lib("landing.py", "scorecard.py", "io.py", "pipeline.py"),
+        lib=lib("landing.py", "scorecard.py", "stats.py", "io.py", "pipeline.py"),
     output:
         "results/report/landing.rst",
     params:
