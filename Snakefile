@@ -20,6 +20,7 @@ include: "rules/curvature.smk"
 include: "rules/generalization.smk"
 include: "rules/figures.smk"
 include: "rules/calibration.smk"  # `snakemake calibration`; not part of `all`
+include: "rules/scorecard.smk"
 
 
 rule all:
@@ -27,3 +28,5 @@ rule all:
     input:
         final_outputs(),
         final_outputs_b(),
+        "results/scorecard.csv",
+        "results/report/landing.rst",

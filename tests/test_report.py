@@ -78,3 +78,29 @@ def test_make_report_reuses_the_preset_of_the_results(report, tmp_path):
     run(["make", "-o", f"{BIN}/.installed", f"BIN={BIN}", "report"], repo, workflow_env(mirror_or_skip(), repo),
         tmp_path / "make-report.log")
     assert "A2_hatsopoulos2007.png" in out.read_text()
+
+
+def test_report_landing_page_shows_scorecard_claims_and_datasets(report):
+    """The landing page (rules/report/workflow.rst + results/report/landing.rst) reads like a results section."""
+    repo, page = report
+    words = plain(page)
+    assert "Study A, neural similarity" in words and "Study B, generalization and curvature" in words
+    # the scorecard: figure embedded, one table row per rule, first on the page
+    png = (repo / "results/scorecard.png").read_bytes()
+    assert base64.b64encode(png).decode() in page.replace("\\/", "/"), "scorecard figure not on the landing page"
+    assert "Rule scorecard (mean over seeds [95% bootstrap CI]; – = not run)" in words
+    rules = [line.split(",")[0] for line in (repo / "results/scorecard.csv").read_text().splitlines()[1:]]
+    assert rules and all(f"{r} " in words for r in rules)
+    # the claims table with verdicts
+    claims = json.loads((repo / "results/claims.json").read_text())
+    assert f"{sum(c['holds'] for c in claims)} of {len(claims)} claims hold at this preset" in words
+    assert "Claims and verdicts" in words and all(c["id"] in words for c in claims)
+    assert ("does not hold" in words) or all(c["holds"] for c in claims)
+    # which datasets were used or skipped, and why
+    datasets = json.loads((repo / "results/datasets.json").read_text())
+    for d in datasets:
+        assert f"{d['dataset']} A {d['task']} {d['status']}" in words, d
+        if d["status"] == "skipped":
+            assert plain(d["reason"]) in words
+    assert words.index("Rule scorecard (mean over seeds") < words.index("Claims and verdicts") < words.index(
+        "Datasets dataset study task status")
