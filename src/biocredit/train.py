@@ -19,7 +19,8 @@ import torch
 import xarray as xr
 from tqdm.auto import tqdm
 
-from biocredit.model import ModelConfig, RateRNN
+from biocredit._memory import keep_freed_memory
+from biocredit.model import ModelConfig, RateRNN, mean_square
 from biocredit.rules import BPTT, LearningRule
 from biocredit.tasks import Task
 
@@ -120,7 +121,7 @@ def weight_decay_term(model: RateRNN, weight_decay: float) -> torch.Tensor:
 def _loss_terms(model, task, batch, rule, penalty, weight_decay=0.0):
     y, h = model(batch.x, rule)
     task_loss = task.loss(y, batch)
-    activity = (h**2).mean()
+    activity = mean_square(h)  # (h**2).mean() without whole-tensor temporaries
     loss = task_loss + penalty * activity
     if weight_decay:
         loss = loss + weight_decay_term(model, weight_decay)
@@ -243,6 +244,7 @@ def train(
     state, the log and the checkpoints so far) is written there atomically every ``resume_every`` updates, and
     a restarted call continues from it; the result is identical to an uninterrupted run.
     """
+    keep_freed_memory()  # large per-step buffers stay on the heap instead of costing page faults every update
     dev = resolve_device(device)
     seeds = seed_streams(seed)
     model = RateRNN(model_config, generator=torch.Generator().manual_seed(seeds["init"])).to(dev)
