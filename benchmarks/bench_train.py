@@ -114,23 +114,35 @@ def _median_time(fn, repeats: int) -> float:
 
 
 def _product_times(batch, steps, n_in, n, n_out, reps=30) -> dict:
-    """Seconds per product at each shape of the update (median of ``reps`` calls, outputs preallocated)."""
+    """Seconds per product at each shape of the update (median of ``reps`` calls, outputs preallocated). A product
+    that can be formed in either orientation (``C = A B`` or ``Cᵀ = Bᵀ Aᵀ``) counts with the faster one."""
     import torch
 
     g = torch.Generator().manual_seed(1)
-    big_a, big_b = torch.rand(steps * batch, n, generator=g), torch.rand(steps * batch, n, generator=g)
-    x_flat, y_flat = torch.rand(steps * batch, n_in, generator=g), torch.rand(steps * batch, n_out, generator=g)
-    h, w = torch.rand(batch, n, generator=g), torch.rand(n, n, generator=g)
-    shapes = {
-        "step": (h, w, torch.empty(batch, n)),  # (B,N)(N,N): one forward or backward recurrent step
-        "w_rec_grad": (big_a.t(), big_b, torch.empty(n, n)),  # (N,TB)(TB,N)
-        "drive": (x_flat, torch.rand(n_in, n, generator=g), torch.empty(steps * batch, n)),
-        "w_in_grad": (big_a.t(), x_flat, torch.empty(n, n_in)),
-        "readout": (big_a, torch.rand(n, n_out, generator=g), torch.empty(steps * batch, n_out)),
-        "readout_back": (y_flat, torch.rand(n_out, n, generator=g), torch.empty(steps * batch, n)),
-        "w_out_grad": (y_flat.t(), big_a, torch.empty(n_out, n)),
+
+    def rand(*shape):
+        return torch.rand(*shape, generator=g)
+
+    big_a, big_b = rand(steps * batch, n), rand(steps * batch, n)
+    x_flat, y_flat = rand(steps * batch, n_in), rand(steps * batch, n_out)
+    w_in, w_out = rand(n, n_in), rand(n_out, n)
+    shapes = {  # name: pairs (A, B) whose product is the same numbers, one per orientation
+        "step": [(rand(batch, n), rand(n, n))],  # (B,N)(N,N): one forward or backward recurrent step
+        "w_rec_grad": [(big_a.t(), big_b)],  # (N,TB)(TB,N)
+        "drive": [(x_flat, w_in.t()), (w_in, x_flat.t())],
+        "w_in_grad": [(big_a.t(), x_flat), (x_flat.t(), big_a)],
+        "readout": [(big_a, w_out.t()), (w_out, big_a.t())],
+        "readout_back": [(y_flat, w_out), (w_out.t(), y_flat.t())],
+        "w_out_grad": [(y_flat.t(), big_a), (big_a.t(), y_flat)],
     }
-    return {k: _median_time(lambda a=a, b=b, o=o: torch.mm(a, b, out=o), reps) for k, (a, b, o) in shapes.items()}
+    out = {}
+    for k, pairs in shapes.items():
+        times = []
+        for a, b in pairs:
+            o = torch.empty(a.shape[0], b.shape[1])
+            times.append(_median_time(lambda a=a, b=b, o=o: torch.mm(a, b, out=o), reps))
+        out[k] = min(times)
+    return out
 
 
 def _floor(prod: dict, rule, steps: int, name: str) -> float:

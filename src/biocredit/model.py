@@ -344,9 +344,12 @@ class RateRNN(nn.Module):
         from biocredit.rules import BPTT
 
         rule = rule or BPTT()
-        n_steps = x.shape[1]
-        # (B, T, N): the input drive, all steps at once, laid out time-major so that each step is one contiguous block
-        drive = torch.nn.functional.linear(x.transpose(0, 1), self.w_in, self.b).transpose(0, 1)
+        batch, n_steps, n_in = x.shape
+        # (B, T, N): the input drive, all steps at once, laid out time-major so that each step is one contiguous
+        # block. As ``addmm(b, x, W_inᵀ)`` its weight gradient is the product ``xᵀ δ`` ((n_in, TB) by (TB, N)), several
+        # times faster for thin inputs than the ``δᵀ x`` that ``linear`` forms.
+        x_tm = x.transpose(0, 1).reshape(n_steps * batch, n_in)
+        drive = torch.addmm(self.b, x_tm, self.w_in.t()).view(n_steps, batch, -1).transpose(0, 1)
         cut = [rule.cuts_recurrence(t, n_steps) for t in range(n_steps)]
         h = recurrence(drive, self.a0, self.effective_w_rec(), self.alpha, self.config.activation, cut, fused=fused,
                        one_step=rule.one_step_credit)
