@@ -15,7 +15,9 @@ that no data download is needed. The phases are timed inside one run by wrapping
 - **updates**: the rule's own forward and backward of every update; **other**: the rest (batch sampling, Adam,
   per-update metrics, checkpoint state copies, Python).
 
-Overhead = evaluation + grad_cosine + resume writes + final writes, as a share of the whole run.
+Overhead = evaluation + grad_cosine + resume writes + final writes, as a share of the whole run. One-time costs of
+a fresh process (imports, including the lazy ones behind the first optimiser) are paid before the first run and
+not counted.
 """
 
 from __future__ import annotations
@@ -128,6 +130,8 @@ def main() -> None:
     args = p.parse_args()
     import torch
 
+    # one-time costs of a fresh process (lazy imports behind the first optimiser, ~3-15 s here) are not a run's
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     print(f"machine: {platform.machine()} {platform.system()} {platform.release()} | {os.cpu_count()} cores | "
           f"torch {torch.__version__} | threads {args.threads} | 1 run each | load average "
           f"{os.getloadavg()[0]:.2f} at start | {time.strftime('%Y-%m-%d %H:%M')}\n")

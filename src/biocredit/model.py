@@ -59,13 +59,17 @@ def retanh(x: torch.Tensor) -> torch.Tensor:
     return torch.relu(torch.tanh(x))
 
 
+def _one_minus_square(h: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    return torch.addcmul(h.new_ones(()), h, h, value=-1, out=out)
+
+
 def _retanh_grad(h: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     # (1 - h²)·[h > 0]; for h >= 0 the indicator is sign(h) (a float op: comparisons to bool are slow on the CPU)
-    return torch.addcmul(h.new_ones(()), h, h, value=-1, out=out).mul_(torch.sign(h))
+    return _one_minus_square(h, out).mul_(torch.sign(h))
 
 
 def _tanh_grad(h: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    return torch.addcmul(h.new_ones(()), h, h, value=-1, out=out)
+    return _one_minus_square(h, out)
 
 
 def _relu_grad(h: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -127,12 +131,13 @@ class _FusedRecurrence(torch.autograd.Function):
         w_t = (w_rec.t() * alpha) if leak else w_rec.t()
         a = a0.expand(batch, n).contiguous()
         h = ACTIVATIONS[activation](a)
-        for t in range(n_steps):
+        # per-step views made once (one C call each) instead of two indexing calls per step
+        for drive_t, h_t in zip(drive_tm.unbind(0), h_all.unbind(0), strict=True):
             if leak:  # a_t = (1-α) a_{t-1} + α drive_t + h_{t-1} (α W)ᵀ
-                a = torch.addmm(drive_tm[t], h, w_t, alpha=1.0, beta=alpha).add_(a, alpha=1 - alpha)
+                a = torch.addmm(drive_t, h, w_t, alpha=1.0, beta=alpha).add_(a, alpha=1 - alpha)
             else:
-                a = torch.addmm(drive_tm[t], h, w_t)
-            h = f_into(a, h_all[t])
+                a = torch.addmm(drive_t, h, w_t)
+            h = f_into(a, h_t)
         ctx.save_for_backward(a0, w_rec, h_all)
         ctx.alpha, ctx.activation, ctx.cut, ctx.one_step = alpha, activation, cut, one_step
         return h_all.transpose(0, 1)
@@ -150,24 +155,26 @@ class _FusedRecurrence(torch.autograd.Function):
         w_back = w_rec * alpha if leak else w_rec  # what carries credit from a_t back to h_{t-1}: α W_recᵀ
         grad_a_all = torch.empty_like(h_all)  # dL/da_t
         gain = torch.empty_like(h_all[0])  # f'(a_t) of the current step
+        # per-step views made once (one C call each) instead of several indexing calls per step
+        grad_h_t, h_t, grad_a_t = grad_h.unbind(0), h_all.unbind(0), grad_a_all.unbind(0)
 
         def sent_back(t, grad_a):
             """What step t sends to h_{t-1} through W_rec, as the rows that multiply α W_rec (None: nothing)."""
             if not cut[t]:
                 return grad_a
             if ctx.one_step:  # MDGL: only the partial signal at h_t, through f'(a_t) and one step of W_rec
-                return grad_h[t] * gain
+                return grad_h_t[t] * gain
             return None
 
-        total_h = grad_h[n_steps - 1]  # dL/dh_t: from outside the recurrence, plus through W_rec from a_{t+1}
+        total_h = grad_h_t[-1]  # dL/dh_t: from outside the recurrence, plus through W_rec from a_{t+1}
         for t in range(n_steps - 1, -1, -1):
-            f_grad(h_all[t], out=gain)
-            grad_a = torch.mul(total_h, gain, out=grad_a_all[t])
+            f_grad(h_t[t], out=gain)
+            grad_a = torch.mul(total_h, gain, out=grad_a_t[t])
             if leak and t < n_steps - 1:
-                grad_a.add_(grad_a_all[t + 1], alpha=1 - alpha)
+                grad_a.add_(grad_a_t[t + 1], alpha=1 - alpha)
             if t > 0:
                 rows = sent_back(t, grad_a)
-                total_h = grad_h[t - 1] if rows is None else torch.addmm(grad_h[t - 1], rows, w_back)
+                total_h = grad_h_t[t - 1] if rows is None else torch.addmm(grad_h_t[t - 1], rows, w_back)
         # what reaches the initial state a0 (the step before t = 0): through the leak and through W_rec and f'(a0)
         h0 = ACTIVATIONS[ctx.activation](a0)
         grad_a0 = grad_a.sum(0) * (1 - alpha) if leak else torch.zeros_like(h0)
