@@ -114,9 +114,10 @@ class _FusedRecurrence(torch.autograd.Function):
     (each step one contiguous block, written in place) and returned as a (batch, time, N) view of that storage, so
     that a caller who keeps the time-major layout downstream (:meth:`RateRNN.forward` does) hands back a
     contiguous time-major gradient; only ``h`` is kept and ``f'(a_t)`` is formed from it one step at a time, in
-    cache; ``α`` is folded into the weights once; the backward step is one ``addmm`` (the gradient reaching
-    ``h_{t-1}``: readout/penalty + recurrence) and two products with ``f'``; a leak-free net (``α = 1``, the sMNIST
-    RNN) skips the leak terms.
+    cache; ``α`` is folded into the weights once; a backward step is ``f'(a_t)`` from ``h_t``, one product with it,
+    the leak term and one ``addmm`` (the gradient reaching ``h_{t-1}``: readout/penalty + recurrence); a leak-free
+    net (``α = 1``, the sMNIST RNN) skips the leak terms. ``f'`` enters the backward in one place (``f_grad``), and
+    so does the matrix that carries credit back through the recurrence (``w_back``).
     """
 
     @staticmethod
