@@ -3,7 +3,7 @@
 One training update at faithful size allocates and frees several (time, batch, N) tensors of tens of MB (the
 rates, their gradient, the input drive and its gradient). glibc serves blocks that large with fresh ``mmap`` pages
 (and trims the heap top on ``free``), so every update pays for thousands of page faults and for zeroing pages the
-kernel hands out again (measured: about 5 000–12 000 minor faults per reach-size update, 20–50 MB). Raising glibc's
+kernel hands out again (measured: 2 000–12 000 minor faults per reach-size update, 10–50 MB). Raising glibc's
 mmap and trim thresholds keeps those blocks on the heap, where the next update reuses them: 0 faults per update.
 The process's peak memory does not change (the blocks are live at the peak anyway); it is only not returned early.
 
