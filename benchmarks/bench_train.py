@@ -1,12 +1,26 @@
-"""Time one training step (forward, loss, backward) per learning rule: the fused core vs a plain per-step
-PyTorch loop of the same model (the naive reference), on the reach task's and sequential MNIST's sizes; and the
-similarity metrics at the Mante size.
+"""Time one training update per learning rule — ours, the authors' way of stepping, and the arithmetic floor — at
+the reach task's and sequential MNIST's sizes; and the similarity metrics at the Mante size.
 
-    python benchmarks/bench_train.py [--threads 1 --repeats 5 --quick]
+    python benchmarks/bench_train.py [--threads 1 --repeats 7 --configs reach smnist --rules bptt eprop ...]
 
-Prints the machine, threads and repeats, then markdown tables of medians. Every ratio compares numbers measured
-side by side in the same process. Peak memory is each configuration's own process's maximum RSS (measured by
-running it in a fresh subprocess).
+One update is what :func:`biocredit.train.train` does per step: ``zero_grad``, forward, the task's loss (reach: MSE
+on every step plus the activity penalty λ·mean(h²); sMNIST: softmax cross-entropy at the last step), backward and
+one Adam step.
+
+- **ours**: :class:`biocredit.model.RateRNN` with the fused recurrence (:func:`biocredit.model.recurrence`).
+- **authors**: the way the authors' PyTorch code steps a network — a per-step autograd loop over ``nn.Linear``
+  layers (input, recurrent, output), the recurrent input detached (``h.detach()``) where the rule cuts the
+  recurrence (e-prop and its random-feedback variants every step, tBPTT every ``window`` steps from the trial end),
+  the readout's backward through a fixed random matrix for ``eprop_random``/``rflo``, and for MDGL a one-step
+  shadow term. Written here from the equations, independently of the library's model; the script checks that
+  both give the same gradients before timing them.
+- **floor**: the time of the matrix products the update cannot avoid, each product timed alone at its own shape
+  on this machine (median of many calls): per step ``h_{t-1} W_recᵀ`` (forward) and, for every step that passes
+  credit through ``W_rec``, ``δ_t W_rec`` (backward), the weight gradient ``Σ_t δ_tᵀ h_{t-1}`` as one product,
+  the input drive, the readout and their gradients. Elementwise work, Python and Adam count as zero.
+
+Medians of ``--repeats`` updates (and, as a guide on a shared machine, the fastest of them); ours and the authors'
+alternate within each repetition, in one process per size. Peak memory is that process's maximum RSS.
 """
 
 from __future__ import annotations
@@ -22,62 +36,138 @@ import sys
 import time
 
 CONFIGS = {
-    # name: (n_in, n_hidden, n_out, batch, steps, activation, tau)
-    "reach": (3, 200, 2, 100, 300, "retanh", 10.0),
-    "smnist": (28, 128, 10, 256, 28, "relu", 1.0),
+    # name: (n_in, n_hidden, n_out, batch, steps, activation, tau, activity penalty λ)
+    "reach": (3, 200, 2, 100, 300, "retanh", 10.0, 10.0),
+    "smnist": (28, 128, 10, 256, 28, "relu", 1.0, 0.0),
 }
+RULES = ["bptt", "tbptt", "eprop", "eprop_random", "rflo", "mdgl"]
+#: issue 11's targets for one update at reach size, 1 thread (seconds)
+TARGETS = {"bptt": 0.085, "tbptt": 0.085, "eprop": 0.065, "eprop_random": 0.065, "rflo": 0.065, "mdgl": 0.065}
 
 
-def _loss(name, y, h, target):
-    """Each task's training loss: reach, MSE on every step plus study A's activity penalty; sMNIST, softmax
-    cross-entropy at the last step and no penalty (Liu et al. 2022)."""
+def _task_loss(name, y, target):
     import torch
 
     if name == "smnist":
         return torch.nn.functional.cross_entropy(y[:, -1], target)
-    return ((y - target) ** 2).mean() + 10 * (h**2).mean()
+    return ((y - target) ** 2).mean()
 
 
-def _step_time(name, model, x, target, rule, fused, repeats):
-    times = []
-    for _ in range(repeats + 1):  # the first call warms up allocations
-        t0 = time.perf_counter()
-        model.zero_grad()
-        y, h = model(x, rule, fused=fused)
-        _loss(name, y, h, target).backward()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times[1:])
+# --- the authors' way of stepping (our own words) -------------------------------------------------------------------
+
+def _authors_net(model, feedback):
+    """``nn.Linear`` layers holding copies of ``model``'s weights (and the random feedback matrix, if any)."""
+    import torch
+    from torch import nn
+
+    n, n_in, n_out = model.config.n_hidden, model.config.n_in, model.config.n_out
+    net = nn.Module()
+    net.inp, net.rec, net.out = nn.Linear(n_in, n), nn.Linear(n, n, bias=False), nn.Linear(n, n_out)
+    with torch.no_grad():
+        net.inp.weight.copy_(model.w_in)
+        net.inp.bias.copy_(model.b)
+        net.rec.weight.copy_(model.w_rec)
+        net.out.weight.copy_(model.w_out)
+        net.out.bias.copy_(model.b_out)
+    net.a0 = nn.Parameter(model.a0.detach().clone())
+    net.feedback = feedback
+    return net
 
 
-def _core_time(model, x, rule, fused, repeats):
-    """The recurrence alone (forward and backward with a fixed upstream gradient): what the fused core replaces."""
+def _authors_forward(net, x, rule, alpha, f):
+    """The per-step loop: returns (y, h), both (batch, time, ·)."""
     import torch
 
-    from biocredit.model import recurrence
+    batch, n_steps, _ = x.shape
+    a = net.a0.expand(batch, -1)
+    h = f(a)
+    cuts = [rule.cuts_recurrence(t, n_steps) for t in range(n_steps)]
+    ys, hs = [], []
+    for t in range(n_steps):
+        h_prev = h
+        rec_in = h_prev.detach() if cuts[t] else h_prev
+        a = (1 - alpha) * a + alpha * (net.rec(rec_in) + net.inp(x[:, t]))
+        h = f(a)
+        h_out = h
+        if cuts[t] and rule.one_step_credit:  # MDGL: h_t's partial signal reaches h_{t-1} through one W_rec step
+            shadow = f(a.detach() + alpha * (h_prev - h_prev.detach()) @ net.rec.weight.detach().t())
+            h_out = h + (shadow - shadow.detach())
+        if net.feedback is None:
+            y = net.out(h_out)
+        else:  # value W_out h + b_out; h receives the error through B, W_out its exact gradient
+            y = net.out(h_out.detach()) + (h_out @ net.feedback.t() - (h_out @ net.feedback.t()).detach())
+        ys.append(y)
+        hs.append(h_out if rule.activity_credit else h_out.detach())
+    return torch.stack(ys, 1), torch.stack(hs, 1)
 
-    drive = torch.nn.functional.linear(x.transpose(0, 1), model.w_in, model.b).transpose(0, 1).detach()
-    drive.requires_grad_(True)
-    grad = torch.ones_like(drive)
-    cut = [rule.cuts_recurrence(t, x.shape[1]) for t in range(x.shape[1])]
+
+# --- timing -----------------------------------------------------------------------------------------------------------
+
+def _times(fn, repeats: int) -> list[float]:
+    fn()
     times = []
-    for _ in range(repeats + 1):
+    for _ in range(repeats):
         t0 = time.perf_counter()
-        model.zero_grad()
-        h = recurrence(drive, model.a0, model.w_rec, model.alpha, model.config.activation, cut, fused=fused,
-                       one_step=rule.one_step_credit)
-        h.backward(grad)
+        fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times[1:])
+    return times
+
+
+def _median_time(fn, repeats: int) -> float:
+    return statistics.median(_times(fn, repeats))
+
+
+def _product_times(batch, steps, n_in, n, n_out, reps=30, stat=statistics.median) -> dict:
+    """Seconds per product at each shape of the update (``stat`` of ``reps`` calls, outputs preallocated). A product
+    that can be formed in either orientation (``C = A B`` or ``Cᵀ = Bᵀ Aᵀ``) counts with the faster one."""
+    import torch
+
+    g = torch.Generator().manual_seed(1)
+
+    def rand(*shape):
+        return torch.rand(*shape, generator=g)
+
+    big_a, big_b = rand(steps * batch, n), rand(steps * batch, n)
+    x_flat, y_flat = rand(steps * batch, n_in), rand(steps * batch, n_out)
+    w_in, w_out = rand(n, n_in), rand(n_out, n)
+    shapes = {  # name: pairs (A, B) whose product is the same numbers, one per orientation
+        "step": [(rand(batch, n), rand(n, n))],  # (B,N)(N,N): one forward or backward recurrent step
+        "w_rec_grad": [(big_a.t(), big_b)],  # (N,TB)(TB,N)
+        "drive": [(x_flat, w_in.t()), (w_in, x_flat.t())],
+        "w_in_grad": [(big_a.t(), x_flat), (x_flat.t(), big_a)],
+        "readout": [(big_a, w_out.t()), (w_out, big_a.t())],
+        "readout_back": [(y_flat, w_out), (w_out.t(), y_flat.t())],
+        "w_out_grad": [(y_flat.t(), big_a), (big_a.t(), y_flat)],
+    }
+    out = {}
+    for k, pairs in shapes.items():
+        times = []
+        for a, b in pairs:
+            o = torch.empty(a.shape[0], b.shape[1])
+            times.append(stat(_times(lambda a=a, b=b, o=o: torch.mm(a, b, out=o), reps)))
+        out[k] = min(times)
+    return out
+
+
+def _floor(prod: dict, rule, steps: int, name: str) -> float:
+    """Seconds of unavoidable products for one update of ``rule`` (see the module docstring)."""
+    cut = [rule.cuts_recurrence(t, steps) for t in range(steps)]
+    n_back = sum(1 for t in range(steps) if not cut[t] or rule.one_step_credit)
+    readout_steps = 1 / steps if name == "smnist" else 1.0  # CE at the last step: only that step's readout counts
+    return (steps * prod["step"] + n_back * prod["step"] + prod["w_rec_grad"] + prod["drive"] + prod["w_in_grad"]
+            + readout_steps * (prod["readout"] + prod["readout_back"] + prod["w_out_grad"]))
 
 
 def run_config(name: str, rules: list[str], repeats: int, threads: int) -> dict:
     import torch
 
-    from biocredit.model import ModelConfig, RateRNN
+    from biocredit._memory import keep_freed_memory
+    from biocredit.model import ACTIVATIONS, ModelConfig, RateRNN, mean_square
     from biocredit.rules import make_rule
 
     torch.set_num_threads(threads)
-    n_in, n, n_out, batch, steps, act, tau = CONFIGS[name]
+    keep_freed_memory()  # as biocredit.train.train does; both sides of every comparison run under it
+    n_in, n, n_out, batch, steps, act, tau, lam = CONFIGS[name]
     gen = torch.Generator().manual_seed(0)
     model = RateRNN(ModelConfig(n_in, n, n_out, tau=tau, activation=act), generator=gen)
     x = torch.rand(batch, steps, n_in, generator=gen)
@@ -85,13 +175,51 @@ def run_config(name: str, rules: list[str], repeats: int, threads: int) -> dict:
         target = torch.randint(n_out, (batch,), generator=gen)
     else:
         target = torch.rand(batch, steps, n_out, generator=gen)
-    out = {}
+    prod = _product_times(batch, steps, n_in, n, n_out)
+    prod_min = _product_times(batch, steps, n_in, n, n_out, stat=min)
+    out: dict = {"products_ms": {k: 1e3 * v for k, v in prod.items()}}
     for r in rules:
         rule = make_rule(r)
-        out[r] = {"fused": _step_time(name, model, x, target, rule, True, repeats),
-                  "naive": _step_time(name, model, x, target, rule, False, repeats),
-                  "core_fused": _core_time(model, x, rule, True, repeats),
-                  "core_naive": _core_time(model, x, rule, False, repeats)}
+        feedback = None
+        if hasattr(rule, "feedback_matrix"):
+            feedback = rule.feedback_matrix(n, n_out).to(torch.float32)
+        net = _authors_net(model, feedback)
+        ours_opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=0.0)
+        authors_opt = torch.optim.Adam(list(net.parameters()), lr=0.0)  # lr 0: every repetition sees the same net
+
+        def ours(rule=rule, ours_opt=ours_opt):
+            ours_opt.zero_grad()
+            y, h = model(x, rule)
+            loss = _task_loss(name, y, target)
+            if lam:
+                loss = loss + lam * mean_square(h)
+            loss.backward()
+            ours_opt.step()
+
+        def authors(rule=rule, net=net, authors_opt=authors_opt):
+            authors_opt.zero_grad()
+            y, h = _authors_forward(net, x, rule, model.alpha, ACTIVATIONS[act])
+            loss = _task_loss(name, y, target)
+            if lam:
+                loss = loss + lam * (h**2).mean()
+            loss.backward()
+            authors_opt.step()
+
+        ours()
+        authors()
+        pairs = [(model.w_rec, net.rec.weight), (model.w_in, net.inp.weight), (model.w_out, net.out.weight),
+                 (model.a0, net.a0)]
+        rel = max(float((p.grad - q.grad).norm() / q.grad.norm().clamp_min(1e-30)) for p, q in pairs)
+        t_ours, t_authors = [], []
+        for _ in range(repeats):  # side by side: one of each per repetition
+            for fn, acc in ((ours, t_ours), (authors, t_authors)):
+                t0 = time.perf_counter()
+                fn()
+                acc.append(time.perf_counter() - t0)
+        out[r] = {"ours": statistics.median(t_ours), "authors": statistics.median(t_authors),
+                  "ours_min": min(t_ours), "authors_min": min(t_authors),
+                  "floor": _floor(prod, rule, steps, name), "floor_min": _floor(prod_min, rule, steps, name),
+                  "grad_rel_diff": rel}
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
@@ -105,22 +233,17 @@ def similarity_times(repeats: int) -> dict:
     x, y = rng.random((3600, 400)), rng.random((3600, 727))  # Mante: 72 conditions x 50 bins; N=400 vs 727 units
     out = {}
     for name, f in (("procrustes", procrustes_distance), ("cka", cka_distance), ("cca (20 PCs)", cca_distance)):
-        f(x, y)
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            f(x, y)
-            times.append(time.perf_counter() - t0)
-        out[name] = statistics.median(times)
+        out[name] = _median_time(lambda f=f: f(x, y), repeats)
     return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--rules", nargs="*", default=["bptt", "tbptt", "eprop", "eprop_random", "rflo", "mdgl"])
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--rules", nargs="*", default=RULES)
     p.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    p.add_argument("--no-similarity", action="store_true", help="skip the similarity-metric timings")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -132,25 +255,34 @@ def main() -> None:
     print(f"machine: {platform.machine()} {platform.system()} {platform.release()} | {os.cpu_count()} cores | "
           f"torch {torch.__version__} | threads {args.threads} | repeats {args.repeats} (medians) | "
           f"load average {load:.2f} at start | {time.strftime('%Y-%m-%d %H:%M')}")
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     for name in args.configs:
         cmd = [sys.executable, __file__, "--worker", name, "--threads", str(args.threads), "--repeats",
                str(args.repeats), "--rules", *args.rules]
-        res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-        n_in, n, n_out, batch, steps, act, tau = CONFIGS[name]
-        print(f"\n### {name}: N={n}, batch {batch}, {steps} steps, {act}, tau={tau:g} "
-              f"(peak RSS of the process {res['peak_rss_mb']:.0f} MB)\n")
-        print("| rule | fused step (s) | naive per-step loop (s) | naive / fused | fused / BPTT fused "
-              "| recurrence only: fused (s) | naive (s) | naive / fused |")
-        print("|---|---|---|---|---|---|---|---|")
-        base = res[args.rules[0]]["fused"]
+        res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout)
+        n_in, n, n_out, batch, steps, act, tau, lam = CONFIGS[name]
+        prods = ", ".join(f"{k} {v:.3f}" for k, v in res["products_ms"].items())
+        print(f"\n### {name}: N={n}, batch {batch}, {steps} steps, {act}, tau={tau:g}, penalty λ={lam:g} "
+              f"(peak RSS of the process {res['peak_rss_mb']:.0f} MB)\n\nproducts alone (ms): {prods}\n")
+        target_col = name == "reach"
+        print("| rule | ours (ms) | authors' loop (ms) | authors / ours | floor (ms) | ours / floor |"
+              + (" target (ms) |" if target_col else "") + " fastest: ours, authors (ms) | fastest: ours / floor |"
+              " gradients: ours vs authors (rel. diff) |")
+        print("|---|---|---|---|---|---|" + ("---|" if target_col else "") + "---|---|---|")
         for r in args.rules:
-            f, nv, cf, cn = (res[r][k] for k in ("fused", "naive", "core_fused", "core_naive"))
-            print(f"| {r} | {f:.4f} | {nv:.4f} | {nv / f:.2f} | {f / base:.2f} | {cf:.4f} | {cn:.4f} | {cn / cf:.2f} |")
-    print("\n### similarity metrics at the Mante size (3600 samples; 400 model units vs 727 recorded)\n")
-    print("| metric | seconds |")
-    print("|---|---|")
-    for k, v in similarity_times(args.repeats).items():
-        print(f"| {k} | {v:.4f} |")
+            o, a, f, d, om, am, fm = (res[r][k] for k in ("ours", "authors", "floor", "grad_rel_diff", "ours_min",
+                                                           "authors_min", "floor_min"))
+            tgt = ""
+            if target_col:
+                tgt = f" {1e3 * TARGETS[r]:.0f} {'met' if o <= TARGETS[r] else 'missed'} |"
+            print(f"| {r} | {1e3 * o:.1f} | {1e3 * a:.1f} | {a / o:.2f} | {1e3 * f:.1f} | {o / f:.2f} |{tgt} "
+                  f"{1e3 * om:.1f}, {1e3 * am:.1f} | {om / fm:.2f} | {d:.1e} |")
+    if not args.no_similarity:
+        print("\n### similarity metrics at the Mante size (3600 samples; 400 model units vs 727 recorded)\n")
+        print("| metric | seconds |")
+        print("|---|---|")
+        for k, v in similarity_times(args.repeats).items():
+            print(f"| {k} | {v:.4f} |")
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ from torch import nn
 
 from biocredit.connectivity import constrain_initial_weights, dale_signs, effective_weights, sparsity_mask
 
-__all__ = ["ModelConfig", "RateRNN", "ACTIVATIONS", "INITS", "retanh", "recurrence"]
+__all__ = ["ModelConfig", "RateRNN", "ACTIVATIONS", "INITS", "retanh", "recurrence", "mean_square"]
 
 
 def retanh(x: torch.Tensor) -> torch.Tensor:
@@ -59,16 +59,21 @@ def retanh(x: torch.Tensor) -> torch.Tensor:
     return torch.relu(torch.tanh(x))
 
 
-def _retanh_grad(h: torch.Tensor) -> torch.Tensor:
-    return (1 - h * h) * (h > 0)
+def _one_minus_square(h: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    return torch.addcmul(h.new_ones(()), h, h, value=-1, out=out)
 
 
-def _tanh_grad(h: torch.Tensor) -> torch.Tensor:
-    return 1 - h * h
+def _retanh_grad(h: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    # (1 - h²)·[h > 0]; for h >= 0 the indicator is sign(h) (a float op: comparisons to bool are slow on the CPU)
+    return _one_minus_square(h, out).mul_(torch.sign(h))
 
 
-def _relu_grad(h: torch.Tensor) -> torch.Tensor:
-    return (h > 0).to(h.dtype)
+def _tanh_grad(h: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    return _one_minus_square(h, out)
+
+
+def _relu_grad(h: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    return torch.sign(h, out=out)  # h >= 0: 1 where h > 0, else 0
 
 
 def _retanh_into(a: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
@@ -87,7 +92,8 @@ CONN_SEED_OFFSET = 7_919  # the sparse mask's generator: seeded apart from the w
 
 ACTIVATIONS = {"retanh": retanh, "tanh": torch.tanh, "relu": torch.relu}
 # f'(a) written with h = f(a) alone: for all three, a > 0 exactly when f(a) > 0 (tanh keeps the sign of tiny a), so
-# the fused core need not keep the pre-activations
+# the fused core need not keep the pre-activations. Called on one step's (batch, N) block at a time (optionally into
+# ``out``): the block is still in cache, and no whole-(time, batch, N) temporary is made
 ACTIVATION_GRADS = {"retanh": _retanh_grad, "tanh": _tanh_grad, "relu": _relu_grad}
 # f(a) written into a given tensor (the fused forward fills its time-major output in place)
 _ACTIVATIONS_INTO = {"retanh": _retanh_into, "tanh": _tanh_into, "relu": _relu_into}
@@ -104,10 +110,14 @@ class _FusedRecurrence(torch.autograd.Function):
     Equal to autograd through :func:`recurrence` with ``fused=False`` (tested), but several times faster; not
     twice differentiable.
 
-    Work per step is kept to the minimum: the rates are stored time-major (each step one contiguous block, written
-    in place), only ``h`` is kept (``f'`` follows from it), ``α`` is folded into the weights once, the backward
-    step is one ``addmm`` (the gradient reaching ``h_{t-1}``: readout/penalty + recurrence) and one product with
-    ``f'``, and a leak-free net (``α = 1``, the sMNIST RNN) skips the leak terms.
+    Work per step is kept to the minimum, and no whole-tensor temporary is made: the rates are stored time-major
+    (each step one contiguous block, written in place) and returned as a (batch, time, N) view of that storage, so
+    that a caller who keeps the time-major layout downstream (:meth:`RateRNN.forward` does) hands back a
+    contiguous time-major gradient; only ``h`` is kept and ``f'(a_t)`` is formed from it one step at a time, in
+    cache; ``α`` is folded into the weights once; a backward step is ``f'(a_t)`` from ``h_t``, one product with it,
+    the leak term and one ``addmm`` (the gradient reaching ``h_{t-1}``: readout/penalty + recurrence); a leak-free
+    net (``α = 1``, the sMNIST RNN) skips the leak terms. ``f'`` enters the backward in one place (``f_grad``), and
+    so does the matrix that carries credit back through the recurrence (``w_back``).
     """
 
     @staticmethod
@@ -122,12 +132,13 @@ class _FusedRecurrence(torch.autograd.Function):
         w_t = (w_rec.t() * alpha) if leak else w_rec.t()
         a = a0.expand(batch, n).contiguous()
         h = ACTIVATIONS[activation](a)
-        for t in range(n_steps):
+        # per-step views made once (one C call each) instead of two indexing calls per step
+        for drive_t, h_t in zip(drive_tm.unbind(0), h_all.unbind(0), strict=True):
             if leak:  # a_t = (1-α) a_{t-1} + α drive_t + h_{t-1} (α W)ᵀ
-                a = torch.addmm(drive_tm[t], h, w_t, alpha=1.0, beta=alpha).add_(a, alpha=1 - alpha)
+                a = torch.addmm(drive_t, h, w_t, alpha=1.0, beta=alpha).add_(a, alpha=1 - alpha)
             else:
-                a = torch.addmm(drive_tm[t], h, w_t)
-            h = f_into(a, h_all[t])
+                a = torch.addmm(drive_t, h, w_t)
+            h = f_into(a, h_t)
         ctx.save_for_backward(a0, w_rec, h_all)
         ctx.alpha, ctx.activation, ctx.cut, ctx.one_step = alpha, activation, cut, one_step
         return h_all.transpose(0, 1)
@@ -138,40 +149,66 @@ class _FusedRecurrence(torch.autograd.Function):
         alpha, cut = ctx.alpha, ctx.cut
         leak = alpha != 1
         n_steps, batch, n = h_all.shape
-        grad_h = grad_h.transpose(0, 1)  # (T, B, N)
-        gain = ACTIVATION_GRADS[ctx.activation](h_all)  # f'(a_t), all steps at once
-        w_scaled = w_rec * alpha if leak else w_rec
+        grad_h = grad_h.transpose(0, 1)  # (T, B, N); contiguous when the caller kept the time-major layout
+        if not grad_h.is_contiguous():
+            grad_h = grad_h.contiguous()
+        f_grad = ACTIVATION_GRADS[ctx.activation]  # f'(a_t) from h_t, one step at a time
+        w_back = w_rec * alpha if leak else w_rec  # what carries credit from a_t back to h_{t-1}: α W_recᵀ
         grad_a_all = torch.empty_like(h_all)  # dL/da_t
+        gain = torch.empty_like(h_all[0])  # f'(a_t) of the current step
+        # per-step views made once (one C call each) instead of several indexing calls per step
+        grad_h_t, h_t, grad_a_t = grad_h.unbind(0), h_all.unbind(0), grad_a_all.unbind(0)
 
         def sent_back(t, grad_a):
             """What step t sends to h_{t-1} through W_rec, as the rows that multiply α W_rec (None: nothing)."""
             if not cut[t]:
                 return grad_a
             if ctx.one_step:  # MDGL: only the partial signal at h_t, through f'(a_t) and one step of W_rec
-                return grad_h[t] * gain[t]
+                return grad_h_t[t] * gain
             return None
 
-        total_h = grad_h[n_steps - 1]  # dL/dh_t: from outside the recurrence, plus through W_rec from a_{t+1}
-        for t in range(n_steps - 1, 0, -1):
-            grad_a = torch.mul(total_h, gain[t], out=grad_a_all[t])
+        total_h = grad_h_t[-1]  # dL/dh_t: from outside the recurrence, plus through W_rec from a_{t+1}
+        for t in range(n_steps - 1, -1, -1):
+            f_grad(h_t[t], out=gain)
+            grad_a = torch.mul(total_h, gain, out=grad_a_t[t])
             if leak and t < n_steps - 1:
-                grad_a.add_(grad_a_all[t + 1], alpha=1 - alpha)
-            rows = sent_back(t, grad_a)
-            total_h = grad_h[t - 1] if rows is None else torch.addmm(grad_h[t - 1], rows, w_scaled)
-        grad_a = torch.mul(total_h, gain[0], out=grad_a_all[0])
-        if leak and n_steps > 1:
-            grad_a.add_(grad_a_all[1], alpha=1 - alpha)
+                grad_a.add_(grad_a_t[t + 1], alpha=1 - alpha)
+            if t > 0:
+                rows = sent_back(t, grad_a)
+                total_h = grad_h_t[t - 1] if rows is None else torch.addmm(grad_h_t[t - 1], rows, w_back)
         # what reaches the initial state a0 (the step before t = 0): through the leak and through W_rec and f'(a0)
         h0 = ACTIVATIONS[ctx.activation](a0)
         grad_a0 = grad_a.sum(0) * (1 - alpha) if leak else torch.zeros_like(h0)
         rows = sent_back(0, grad_a)
         if rows is not None:
-            grad_a0 = grad_a0 + (rows @ w_scaled).sum(0) * ACTIVATION_GRADS[ctx.activation](h0)
+            grad_a0 = grad_a0 + (rows @ w_back).sum(0) * f_grad(h0)
         grad_drive = grad_a_all.mul_(alpha) if leak else grad_a_all  # dL/d drive_t = α dL/da_t
         # dL/dW = Σ_t (dL/d drive_t)ᵀ h_{t-1}: one product over the contiguous steps 1..T-1, plus step 0 with h0
         grad_w_rec = grad_drive[1:].reshape(-1, n).t() @ h_all[:-1].reshape(-1, n)
-        grad_w_rec += grad_drive[0].sum(0, keepdim=True).t() @ h0.unsqueeze(0)
+        grad_w_rec.addmm_(grad_drive[0].sum(0, keepdim=True).t(), h0.unsqueeze(0))
         return grad_drive.transpose(0, 1), grad_a0, grad_w_rec, None, None, None, None
+
+
+class _MeanSquare(torch.autograd.Function):
+    """``mean(h²)`` without a whole-tensor temporary in the forward, and a gradient ``2 h / numel`` laid out like
+    ``h`` (for the fused core's time-major rates: time-major, so the core's backward reads it contiguously)."""
+
+    @staticmethod
+    def forward(ctx, h):
+        ctx.save_for_backward(h)
+        flat = h.transpose(0, 1) if h.dim() > 1 and h.transpose(0, 1).is_contiguous() else h.contiguous()
+        flat = flat.view(-1)
+        return torch.dot(flat, flat) / h.numel()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (h,) = ctx.saved_tensors
+        return h * (grad * (2.0 / h.numel()))
+
+
+def mean_square(h: torch.Tensor) -> torch.Tensor:
+    """``(h**2).mean()`` (the activity penalty's form), computed without copies of ``h``; same value and gradient."""
+    return _MeanSquare.apply(h)
 
 
 def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True, one_step=False):
@@ -315,13 +352,24 @@ class RateRNN(nn.Module):
         from biocredit.rules import BPTT
 
         rule = rule or BPTT()
-        n_steps = x.shape[1]
-        # (B, T, N): the input drive, all steps at once, laid out time-major so that each step is one contiguous block
-        drive = torch.nn.functional.linear(x.transpose(0, 1), self.w_in, self.b).transpose(0, 1)
+        batch, n_steps, n_in = x.shape
+        # (B, T, N): the input drive W_in x_t + b, all steps at once, laid out time-major so that each step is one
+        # contiguous block. One product [x_t, 1] [W_in, b]ᵀ with a row-major right factor: the bias needs no pass of
+        # its own over the (T, B, N) result, and the weight (and bias) gradient is the product [x, 1]ᵀ δ of shape
+        # (n_in + 1, TB) by (TB, N), several times faster for thin inputs than δᵀ x.
+        x_aug = torch.cat([x.transpose(0, 1), x.new_ones(n_steps, batch, 1)], dim=2).view(n_steps * batch, n_in + 1)
+        w_aug = torch.cat([self.w_in, self.b.unsqueeze(1)], dim=1).t().contiguous()
+        drive = torch.mm(x_aug, w_aug).view(n_steps, batch, -1).transpose(0, 1)
         cut = [rule.cuts_recurrence(t, n_steps) for t in range(n_steps)]
         h = recurrence(drive, self.a0, self.effective_w_rec(), self.alpha, self.config.activation, cut, fused=fused,
                        one_step=rule.one_step_credit)
-        y = rule.readout(h, self.w_out, self.b_out)
+        # the readout runs on the time-major layout when the recurrence stored it so (the fused core does): its
+        # backward then hands the core a contiguous time-major gradient instead of a strided one
+        h_tm = h.transpose(0, 1)
+        if h_tm.is_contiguous():
+            y = rule.readout(h_tm, self.w_out, self.b_out).transpose(0, 1)
+        else:
+            y = rule.readout(h, self.w_out, self.b_out)
         return y, (h if rule.activity_credit else h.detach())
 
     @torch.no_grad()

@@ -19,7 +19,8 @@ import torch
 import xarray as xr
 from tqdm.auto import tqdm
 
-from biocredit.model import ModelConfig, RateRNN
+from biocredit._memory import keep_freed_memory
+from biocredit.model import ModelConfig, RateRNN, mean_square
 from biocredit.rules import BPTT, LearningRule
 from biocredit.tasks import Task
 
@@ -122,7 +123,7 @@ def weight_decay_term(model: RateRNN, weight_decay: float) -> torch.Tensor:
 def _loss_terms(model, task, batch, rule, penalty, weight_decay=0.0):
     y, h = model(batch.x, rule)
     task_loss = task.loss(y, batch)
-    activity = (h**2).mean()
+    activity = mean_square(h)  # (h**2).mean() without whole-tensor temporaries
     loss = task_loss + penalty * activity
     if weight_decay:
         loss = loss + weight_decay_term(model, weight_decay)
@@ -317,6 +318,7 @@ def train(
     it was written by the same run config (:func:`run_fingerprint`; ``run_config`` adds what the objects passed in
     do not carry, such as the task's config entry); a state of any other config is ignored, with a log line.
     """
+    keep_freed_memory()  # large per-step buffers stay on the heap instead of costing page faults every update
     dev = resolve_device(device)
     seeds = seed_streams(seed)
     model = RateRNN(model_config, generator=torch.Generator().manual_seed(seeds["init"])).to(dev)
