@@ -1,4 +1,5 @@
-"""The rule zoo (tBPTT, random e-prop, RFLO, MDGL, BPTT with random feedback, ModProp) against independent NumPy oracles and against each other.
+"""The rule zoo (tBPTT, random e-prop, RFLO, MDGL, BPTT with random feedback, ModProp) against independent NumPy
+oracles and against each other.
 
 For every rule: fused backward == reference autograd loop == explicit-trace oracle (tests/reference_rnn.py,
 written from the equations, float64); forward values do not depend on the rule; special cases that pin the rule
