@@ -498,3 +498,29 @@ def test_check_rule_arch_accepts_what_rules_can_train():
             check_rule_arch(name, "base", {})
     with pytest.raises(ValueError, match="unknown learning rule"):
         check_rule_arch("modprob", "base", {})
+
+
+def test_config_check_refuses_modprop_on_archs_it_cannot_train():
+    import copy
+
+    import yaml
+
+    from biocredit.rules import check_config_rules
+    from tests.conftest import REPO
+
+    base = yaml.safe_load((REPO / "config.yaml").read_text())
+    check_config_rules(base)  # the default preset passes
+    bad = copy.deepcopy(base)
+    bad["similarity"]["rules"] = ["bptt", "modprop"]
+    with pytest.raises(ValueError, match=r"similarity\.rules.*'modprop' cannot train arch '\w+'.*ReLU"):
+        check_config_rules(bad)
+    bad = copy.deepcopy(base)
+    bad["generalization"]["rules"] = ["bptt", "modprop"]  # b_relu: ReLU but no Dale's law; b_leaky: neither
+    with pytest.raises(ValueError, match=r"generalization.*'modprop' cannot train arch 'b_\w+'.*Dale"):
+        check_config_rules(bad)
+    ok = copy.deepcopy(base)
+    ok["archs"]["relu_dale"] = {"n_hidden": 20, "activation": "relu", "dale": True}
+    ok["similarity"]["archs"] = ["relu_dale"]
+    ok["similarity"]["task_archs"] = {}
+    ok["similarity"]["rules"] = ["bptt", "modprop"]
+    check_config_rules(ok)

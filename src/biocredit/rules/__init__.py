@@ -61,7 +61,8 @@ RULES: dict[str, type[LearningRule]] = {
 _ARCH_CONSTRAINTS = {"modprop": _modprop_violations}
 
 __all__ = ["LearningRule", "BPTT", "TruncatedBPTT", "EProp", "EPropRandom", "RFLO", "MDGL", "RandomFeedbackRule",
-           "BPTTRandomFeedback", "ModProp", "RULES", "make_rule", "rule_options", "check_rule_arch"]
+           "BPTTRandomFeedback", "ModProp", "RULES", "make_rule", "rule_options", "check_rule_arch",
+           "check_config_rules"]
 
 
 def check_rule_arch(rule: str, arch: str, arch_row: dict) -> None:
@@ -103,3 +104,29 @@ def _rule_class(name: str) -> type[LearningRule]:
         return RULES[name]
     except KeyError:
         raise ValueError(f"unknown learning rule {name!r}; known rules: {sorted(RULES)}") from None
+
+
+def check_config_rules(config: dict) -> None:
+    """Refuse a workflow config whose run grid pairs a rule with an ``archs`` row it cannot train (ModProp: ReLU
+    units with Dale's law), naming the config key, the rule, the arch row and why (``ValueError``).
+
+    Study A trains every rule of ``similarity.rules`` on every arch of every task (``task_archs`` or ``archs``);
+    study B every run of :func:`biocredit.study_b.grid` on its task's arch.
+    """
+    from biocredit.study_b import grid
+
+    pairs = set()
+    sim = config.get("similarity", {})
+    for task in sim.get("tasks", []):
+        for arch in sim.get("task_archs", {}).get(task, sim.get("archs", [])):
+            pairs |= {("similarity.rules", rule, arch) for rule in sim.get("rules", [])}
+    if "generalization" in config:
+        for run in grid(config["generalization"]):
+            pairs.add(("generalization (rules and remedies)", run["rule"].split("-")[0], run["arch"]))
+    for where, rule, arch in sorted(pairs):
+        if arch not in config.get("archs", {}):
+            continue  # an unknown arch row is reported where the run is built
+        try:
+            check_rule_arch(rule, arch, config["archs"][arch])
+        except ValueError as err:
+            raise ValueError(f"config error in {where}: {err}") from None
