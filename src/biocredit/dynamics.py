@@ -215,7 +215,7 @@ def dsa_distance(
     rate_b: np.ndarray,
     n_delays: int = 2,
     rank: int = 10,
-    iters: int = 500,
+    iters: int = 300,
     lr: float = 0.01,
     seed: int = 0,
 ) -> float:
