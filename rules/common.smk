@@ -6,8 +6,10 @@ from snakemake.logging import logger
 from snakemake.utils import validate
 
 from biocredit.data import REMOTE_FILES, remote_file
+from biocredit.rules import check_config_rules
 
 validate(config, schema="schemas/config.schema.yaml")
+check_config_rules(config)  # rules x arch rows: ModProp trains ReLU units with Dale's law only
 
 
 def config_files():

@@ -129,6 +129,7 @@ rule figure_a5:
         rules=config["similarity"]["rules"],
         level=config["similarity"]["dynamics"]["level"],
         rank=config["similarity"]["dynamics"]["rank"],
+        dsa=config["similarity"]["dynamics"]["dsa"],
         n_grid=config["similarity"]["accuracy_grid_points"],
         margin=config["similarity"]["equivalence_margin"],
         preset=config["preset"],

@@ -217,3 +217,88 @@ def mdgl_gradients(p, x, target, mask, lam):
     g["w_out"] = np.einsum("bto,btn->on", dy, h)
     g["b_out"] = dy.sum((0, 1))
     return g
+
+
+def bptt_random_gradients(p, x, target, mask, lam, feedback):
+    """BPTT with random readout feedback: the exact adjoint recursion fed with Bᵀ ∂E/∂y_t + ∂(λ mean h²)/∂h_t.
+
+    Written as the factorisation of the exact gradient (total learning signal × eligibility traces) with the
+    partial signal's readout term sent through ``feedback`` instead of W_out; a0's path through h_{-1} added.
+    """
+    alpha = p["alpha"]
+    _, a, h, h_prev, dy, _ = loss_and_partials(p, x, target, mask, lam)
+    partial = dy @ feedback + 2 * lam * h / h.size
+    total = total_learning_signal(p, a, partial)
+    g = trace_gradients(p, x, a, h_prev, total)
+    grad_a_first = np.zeros_like(a[:, 0])
+    for t in range(a.shape[1] - 1, -1, -1):
+        grad_a_first = total[:, t] * retanh_grad(a[:, t]) + (1 - alpha) * grad_a_first
+    g["a0"] = g["a0"] + (alpha * grad_a_first @ p["w_rec"] * retanh_grad(p["a0"])).sum(0)
+    g["w_out"] = np.einsum("bto,btn->on", dy, h)
+    g["b_out"] = dy.sum((0, 1))
+    return g
+
+
+def type_averaged(w, types):
+    """Cell-type average, by explicit loops: entry (i, j) is the mean of w over (type of i) × (type of j)."""
+    n = w.shape[0]
+    out = np.zeros_like(w)
+    for i in range(n):
+        for j in range(n):
+            rows = [k for k in range(n) if types[k] == types[i]]
+            cols = [k for k in range(n) if types[k] == types[j]]
+            out[i, j] = np.mean([w[r, c] for r in rows for c in cols])
+    return out
+
+
+def modprop_gradients(p, x, target, mask, lam, mu, types, signs):
+    """ModProp (the authors' learning_mode 2) for ReLU units with Dale's law, written out step by step.
+
+    ``p["w_rec"]`` is the raw parameter; the network uses W = |w_rec| · diag(signs) with a zero diagonal. The
+    backward recursion, unit by unit (loops, no matrix library beyond sums):
+
+        δ_{t,i} = 1[a_{t,i} > 0] g_{t,i} + (1-α) δ_{t+1,i} + μ α Σ_k Wab[k, i] δ_{t+1,k}
+
+    with Wab the cell-type average of W; gradients ΔW_eff[i, j] = Σ_t α δ_{t,i} h_{t-1,j} (h_{-1} = relu(a0)),
+    mapped to the raw parameter through W_eff = |w| s_j (off the diagonal); a0 gets (1-α) δ_0 + μ α Wabᵀ δ_0.
+    """
+    alpha = p["alpha"]
+    n = p["w_rec"].shape[0]
+    sign_mat = np.ones((n, n)) * signs[None, :]
+    np.fill_diagonal(sign_mat, 0.0)
+    w_eff = np.abs(p["w_rec"]) * sign_mat
+    wab = type_averaged(w_eff, types)
+    batch, n_steps, _ = x.shape
+    # forward (ReLU)
+    a = np.broadcast_to(p["a0"], (batch, n)).copy()
+    h = np.maximum(a, 0)
+    a_all, h_all, h_prev_all = (np.zeros((batch, n_steps, n)) for _ in range(3))
+    for t in range(n_steps):
+        h_prev_all[:, t] = h
+        a = (1 - alpha) * a + alpha * (h @ w_eff.T + x[:, t] @ p["w_in"].T + p["b"])
+        h = np.maximum(a, 0)
+        a_all[:, t], h_all[:, t] = a, h
+    y = h_all @ p["w_out"].T + p["b_out"]
+    m = mask[..., None]
+    denom = mask.sum() * y.shape[-1]
+    dy = 2 * (y - target) * m / denom
+    g_part = dy @ p["w_out"] + 2 * lam * h_all / h_all.size
+    # backward, one unit at a time
+    delta = np.zeros((batch, n_steps + 1, n))  # delta[:, T] = 0
+    for t in range(n_steps - 1, -1, -1):
+        for b in range(batch):
+            for i in range(n):
+                back = sum(wab[k, i] * delta[b, t + 1, k] for k in range(n))
+                delta[b, t, i] = ((a_all[b, t, i] > 0) * g_part[b, t, i] + (1 - alpha) * delta[b, t + 1, i]
+                                  + mu * alpha * back)
+    d = delta[:, :n_steps]
+    g_eff = alpha * np.einsum("bti,btj->ij", d, h_prev_all)
+    g = {
+        "w_rec": g_eff * np.sign(p["w_rec"]) * sign_mat,
+        "w_in": alpha * np.einsum("bti,btk->ik", d, x),
+        "b": alpha * d.sum((0, 1)),
+        "a0": ((1 - alpha) * d[:, 0] + mu * alpha * d[:, 0] @ wab).sum(0),
+        "w_out": np.einsum("bto,btn->on", dy, h_all),
+        "b_out": dy.sum((0, 1)),
+    }
+    return g

@@ -1,4 +1,5 @@
-"""The rule zoo (tBPTT, random e-prop, RFLO, MDGL) against independent NumPy oracles and against each other.
+"""The rule zoo (tBPTT, random e-prop, RFLO, MDGL, BPTT with random feedback, ModProp) against independent NumPy
+oracles and against each other.
 
 For every rule: fused backward == reference autograd loop == explicit-trace oracle (tests/reference_rnn.py,
 written from the equations, float64); forward values do not depend on the rule; special cases that pin the rule
@@ -15,7 +16,20 @@ import pytest
 import torch
 
 from biocredit.model import ModelConfig, RateRNN
-from biocredit.rules import BPTT, MDGL, RFLO, RULES, EProp, EPropRandom, TruncatedBPTT, make_rule
+from biocredit.rules import (
+    BPTT,
+    MDGL,
+    RFLO,
+    RULES,
+    BPTTRandomFeedback,
+    EProp,
+    EPropRandom,
+    ModProp,
+    TruncatedBPTT,
+    check_rule_arch,
+    make_rule,
+)
+from biocredit.rules.modprop import cell_types, type_average
 from tests import reference_rnn as ref
 
 LAM = 0.3
@@ -71,6 +85,7 @@ RULE_CASES = {
     "eprop_random": lambda: EPropRandom(seed=FEEDBACK_SEED),
     "rflo": lambda: RFLO(seed=FEEDBACK_SEED),
     "mdgl": lambda: MDGL(),
+    "bptt_random": lambda: BPTTRandomFeedback(seed=FEEDBACK_SEED),
 }
 
 
@@ -90,6 +105,9 @@ def _oracle(case, model, x, target, mask, lam=LAM):
         return ref.rflo_gradients(p, xs, ts, ms, RFLO(FEEDBACK_SEED).feedback_matrix(n, n_out).numpy())
     if case == "mdgl":
         return ref.mdgl_gradients(p, xs, ts, ms, lam)
+    if case == "bptt_random":
+        return ref.bptt_random_gradients(p, xs, ts, ms, lam, BPTTRandomFeedback(FEEDBACK_SEED)
+                                         .feedback_matrix(n, n_out).numpy())
     raise AssertionError(case)
 
 
@@ -144,10 +162,12 @@ def test_forward_values_do_not_depend_on_rule():
 def test_every_parameter_gets_a_finite_update(fused):
     """What train.py's cosine logging needs: model(x, rule), loss.backward(), the update in every .grad."""
     model, x, target, mask = _tiny(seed=6)
+    relu_dale, *_ = _tiny_relu_dale(seed=6)
     for name in RULES:
-        model.zero_grad(set_to_none=True)
-        _loss(model, x, target, mask, make_rule(name), fused).backward()
-        for pname, p in model.named_parameters():
+        net = relu_dale if name == "modprop" else model  # ModProp trains ReLU units with Dale's law only
+        net.zero_grad(set_to_none=True)
+        _loss(net, x, target, mask, make_rule(name), fused).backward()
+        for pname, p in net.named_parameters():
             assert p.grad is not None and torch.isfinite(p.grad).all(), (name, pname)
 
 
@@ -301,7 +321,7 @@ def test_mdgl_is_exact_when_credit_needs_one_step():
 
 
 def test_make_rule_builds_every_rule_with_options():
-    assert set(RULES) == {"bptt", "tbptt", "eprop", "eprop_random", "rflo", "mdgl"}
+    assert set(RULES) == {"bptt", "tbptt", "eprop", "eprop_random", "rflo", "mdgl", "bptt_random", "modprop"}
     for name, cls in RULES.items():
         rule = make_rule(name)
         assert type(rule) is cls and rule.name == name
@@ -323,6 +343,9 @@ def test_make_rule_builds_every_rule_with_options():
     ("tbptt", {"window": 2.5}, r"positive integer"),
     ("eprop_random", {"seed": "a"}, r"seed must be an integer"),
     ("bptt_x", {}, r"unknown learning rule 'bptt_x'"),
+    ("modprop", {"mu": 0}, r"mu must be a positive number"),
+    ("modprop", {"n_types_inh": 0}, r"n_types_inh must be a positive integer"),
+    ("bptt_random", {"window": 2}, r"unknown option.*'window'.*'bptt_random'"),
 ])
 def test_make_rule_rejects_bad_names_and_options(name, options, match):
     with pytest.raises(ValueError, match=match):
@@ -354,3 +377,150 @@ def test_reference_loop_hessian_vector_product_matches_finite_differences():
     up, down = grad_at(1.0), grad_at(-1.0)
     for h, u, d in zip(hv, up, down, strict=True):
         np.testing.assert_allclose(h.numpy(), ((u - d) / (2 * eps)).numpy(), rtol=1e-5, atol=1e-8)
+
+
+# --- BPTT with random readout feedback (the authors' learning_mode -2) ------------------------------------------
+
+
+def test_bptt_random_is_bptt_with_only_the_readout_feedback_changed():
+    model, x, target, mask = _tiny(seed=18)
+    r = _grads(model, x, target, mask, BPTTRandomFeedback(seed=3))
+    b = _grads(model, x, target, mask, BPTT())
+    for name in ("w_out", "b_out"):
+        np.testing.assert_allclose(r[name], b[name], rtol=1e-12, atol=1e-15, err_msg=name)
+    assert not np.allclose(r["w_rec"], b["w_rec"], rtol=1e-3)
+    rule = BPTTRandomFeedback()
+    rule._feedback = model.w_out.detach().clone()  # B = W_out: exactly BPTT
+    _assert_grads_equal(_grads(model, x, target, mask, rule), b, rtol=1e-12, atol=1e-15)
+    assert not any(rule.cuts_recurrence(t, STEPS) for t in range(STEPS))
+
+
+# --- ModProp (the authors' learning_mode 2) ---------------------------------------------------------------------
+
+MU = 0.2
+
+
+def _tiny_relu_dale(seed=0, n=10, n_in=3, n_out=2, tau=3.0, batch=3, steps=STEPS, density=1.0):
+    gen = torch.Generator().manual_seed(seed)
+    cfg = ModelConfig(n_in, n, n_out, tau=tau, activation="relu", dale=True, gain=1.5, density=density, conn_seed=3)
+    model = RateRNN(cfg, generator=gen).double()
+    with torch.no_grad():  # positive drive so that most units are active (ReLU), plus an initial state
+        model.b.normal_(0.3, 0.3, generator=gen)
+        model.a0.normal_(0.2, 0.5, generator=gen)
+        model.b_out.normal_(0, 0.3, generator=gen)
+    x = torch.randn(batch, steps, n_in, generator=gen, dtype=torch.float64)
+    target = torch.randn(batch, steps, n_out, generator=gen, dtype=torch.float64)
+    mask = (torch.rand(batch, steps, generator=gen) > 0.3).double()
+    return model, x, target, mask
+
+
+def _modprop_oracle(model, x, target, mask, rule, lam=LAM):
+    types = cell_types(model.dale_signs, rule.n_types_exc, rule.n_types_inh).numpy()
+    p = _np_params(model)
+    return ref.modprop_gradients(p, x.numpy(), target.numpy(), mask.numpy(), lam, rule.mu, types,
+                                 model.dale_signs.double().numpy())
+
+
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize(("types", "mu"), [((3, 2), MU), ((1, 1), 0.5), ((100, 100), MU)])
+def test_modprop_matches_explicit_oracle(fused, types, mu):
+    """10 units = 8 E + 2 I: 3+2 types (blocks of 3,3,2 | 1,1), one E and one I type, and one type per unit."""
+    model, x, target, mask = _tiny_relu_dale(seed=20)
+    rule = ModProp(mu=mu, n_types_exc=types[0], n_types_inh=types[1])
+    got = _grads(model, x, target, mask, rule, fused)
+    _assert_grads_equal(got, _modprop_oracle(model, x, target, mask, rule))
+
+
+def test_modprop_oracle_is_not_bptt():
+    """The oracle test can fail: ModProp's gradient differs from BPTT's except on the readout."""
+    model, x, target, mask = _tiny_relu_dale(seed=20)
+    m = _grads(model, x, target, mask, ModProp())
+    b = _grads(model, x, target, mask, BPTT())
+    np.testing.assert_allclose(m["w_out"], b["w_out"], rtol=1e-12)
+    for name in ("w_rec", "w_in", "b", "a0"):
+        assert not np.allclose(m[name], b[name], rtol=1e-3), name
+
+
+@pytest.mark.parametrize("density", [1.0, 0.6])
+def test_modprop_fused_and_reference_paths_agree(density):
+    model, x, target, mask = _tiny_relu_dale(seed=21, n=30, steps=25, tau=5.0, batch=4, density=density)
+    for rule in (ModProp(), ModProp(mu=0.7, n_types_exc=4, n_types_inh=3)):
+        fused = _grads(model, x, target, mask, rule, fused=True)
+        loop = _grads(model, x, target, mask, rule, fused=False)
+        _assert_grads_equal(fused, loop, rtol=1e-10, atol=1e-13)
+
+
+def test_modprop_leak_free_paths_agree():
+    model, x, target, mask = _tiny_relu_dale(seed=22, n=12, tau=1.0)
+    _assert_grads_equal(_grads(model, x, target, mask, ModProp(), fused=True),
+                        _grads(model, x, target, mask, ModProp(), fused=False), rtol=1e-10, atol=1e-13)
+
+
+def test_modprop_forward_values_equal_bptt():
+    model, x, _, _ = _tiny_relu_dale(seed=23)
+    for fused in (True, False):
+        y_b, h_b = model(x, BPTT(), fused=fused)
+        y_m, h_m = model(x, ModProp(), fused=fused)
+        assert torch.equal(y_b.detach(), y_m.detach()) and torch.equal(h_b.detach(), h_m.detach())
+
+
+def test_cell_types_and_type_average():
+    signs = torch.tensor([1.0] * 8 + [-1.0] * 2)
+    assert cell_types(signs, 3, 2).tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 3, 4]
+    assert cell_types(signs, 1, 1).tolist() == [0] * 8 + [1] * 2
+    assert cell_types(signs, 100, 100).tolist() == list(range(10))
+    with pytest.raises(ValueError, match="excitatory units first"):
+        cell_types(torch.tensor([-1.0, 1.0]), 1, 1)
+    w = torch.randn(10, 10, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    types = cell_types(signs, 3, 2)
+    np.testing.assert_allclose(type_average(w, types).numpy(), ref.type_averaged(w.numpy(), types.numpy()),
+                               rtol=1e-12)
+    assert torch.equal(type_average(w, torch.arange(10)), w)  # one type per unit: W itself
+
+
+@pytest.mark.parametrize(("row", "match"), [
+    ({"activation": "retanh", "dale": True}, r"'modprop' cannot train arch 'x'.*ReLU.*'retanh'"),
+    ({"activation": "relu"}, r"'modprop' cannot train arch 'x'.*Dale"),
+    ({}, r"ReLU.*Dale"),
+])
+def test_modprop_refuses_architectures_that_break_its_constraints(row, match):
+    with pytest.raises(ValueError, match=match):
+        check_rule_arch("modprop", "x", row)
+    model = RateRNN(ModelConfig(3, 10, 2, activation=row.get("activation", "retanh"), dale=row.get("dale", False)))
+    with pytest.raises(ValueError, match=match.split("'x'.*")[-1]):
+        model(torch.zeros(1, 3, 3), ModProp())
+
+
+def test_check_rule_arch_accepts_what_rules_can_train():
+    check_rule_arch("modprop", "relu_dale", {"activation": "relu", "dale": True, "n_hidden": 5})
+    for name in RULES:
+        if name != "modprop":
+            check_rule_arch(name, "base", {})
+    with pytest.raises(ValueError, match="unknown learning rule"):
+        check_rule_arch("modprob", "base", {})
+
+
+def test_config_check_refuses_modprop_on_archs_it_cannot_train():
+    import copy
+
+    import yaml
+
+    from biocredit.rules import check_config_rules
+    from tests.conftest import REPO
+
+    base = yaml.safe_load((REPO / "config.yaml").read_text())
+    check_config_rules(base)  # the default preset passes
+    bad = copy.deepcopy(base)
+    bad["similarity"]["rules"] = ["bptt", "modprop"]
+    with pytest.raises(ValueError, match=r"similarity\.rules.*'modprop' cannot train arch '\w+'.*ReLU"):
+        check_config_rules(bad)
+    bad = copy.deepcopy(base)
+    bad["generalization"]["rules"] = ["bptt", "modprop"]  # b_relu: ReLU but no Dale's law; b_leaky: neither
+    with pytest.raises(ValueError, match=r"generalization.*'modprop' cannot train arch 'b_\w+'.*Dale"):
+        check_config_rules(bad)
+    ok = copy.deepcopy(base)
+    ok["archs"]["relu_dale"] = {"n_hidden": 20, "activation": "relu", "dale": True}
+    ok["similarity"]["archs"] = ["relu_dale"]
+    ok["similarity"]["task_archs"] = {}
+    ok["similarity"]["rules"] = ["bptt", "modprop"]
+    check_config_rules(ok)

@@ -93,3 +93,23 @@ def test_paper_preset_expands_the_grid(tmp_path):
     assert sum("runs/similarity/mante/base400/" in line for line in study_a_runs) == 10
     assert sum("runs/similarity/reach/dale/" in line for line in study_a_runs) == 10
     assert any("results/runs/generalization/smnist/" in line for line in outputs)  # study B on MNIST
+
+
+def test_modprop_on_an_arch_without_dale_is_refused_naming_why(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("similarity:\n  rules: [bptt, modprop]\n")
+    out = snakemake("-n", "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(bad), check=False)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert "'modprop' cannot train arch" in text and "ReLU" in text and "similarity.rules" in text
+
+
+def test_modprop_preset_plans_its_grid(tmp_path):
+    out = snakemake("-n", "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"),
+                    str(REPO / "presets/modprop.yaml"), env={"BIOCREDIT_DATA_MIRROR": ""})
+    text = out.stdout + out.stderr
+    runs = {line.strip() for line in text.splitlines()
+            if line.strip().startswith("output:") and "results/runs/similarity/" in line and "checkpoints.pt" in line}
+    assert len(runs) == 3 * 3  # reach on relu_dale x (bptt, modprop, bptt_random) x three seeds
+    assert all("/reach/relu_dale/" in line for line in runs)
+    assert sum("/modprop/" in line for line in runs) == 3

@@ -1,4 +1,5 @@
-"""Dynamics-level descriptions of trained networks: dimensionality, recurrent spectra and a DSA-like comparison.
+"""Dynamics-level descriptions of trained networks: dimensionality, recurrent spectra, DSA and a cheaper spectral
+comparison.
 
 Spec section 6.4 lists, besides the representational metrics, three dynamics-level analyses:
 
@@ -8,15 +9,20 @@ Spec section 6.4 lists, besides the representational metrics, three dynamics-lev
 - the eigenvalues of the recurrent weight matrix before/after training: :func:`recurrent_spectrum`,
   :func:`spectral_radius`;
 - Dynamical Similarity Analysis (DSA; Ostrow, Eisen, Kozachkov & Fiete 2023, "Beyond geometry: comparing the
-  temporal structure of computation in neural circuits with dynamical similarity analysis", NeurIPS). The
-  authors' DSA call and its hyper-parameters (``n_delays``, ``rank``, ...) are missing from the released code
-  (spec 6.4), so :func:`dynamics_similarity` is our simplified, documented stand-in, **not** a reproduction:
-  it fits one linear (DMD-style, optionally delay-embedded, rank-reduced) operator per network with
-  :func:`fit_linear_dynamics` and compares the two operators' eigenvalue spectra with an optimal-matching
-  distance (:func:`eigenvalue_matching_distance`). DSA compares operators up to conjugacy
-  (``min_C ||A - C B C^-1||`` over orthogonal ``C``); the spectrum is a conjugacy invariant, so equal
-  operators up to conjugacy have distance 0 here. Two operators with equal spectra but different
-  (non-normal) structure are not distinguished, so this measure can only under-state DSA's dissimilarity.
+  temporal structure of computation in neural circuits with dynamical similarity analysis", NeurIPS), from the
+  authors' own package ``dsa-metric`` (import name ``DSA``): :func:`dsa_distance`. Each network's trajectories are
+  delay-embedded (``n_delays``), reduced to the top ``rank`` right singular vectors of the Hankel matrix (HAVOK
+  DMD) and fitted with a linear operator; two operators are compared up to an orthogonal change of basis
+  (``min_C`` angular distance between ``A`` and ``C B Cᵀ``, found by gradient descent). The study-A authors'
+  DSA call and hyper-parameters are missing from their released code (spec 6.4): ``n_delays``, ``rank``,
+  ``iters`` and ``lr`` are our choices, set in the config (``similarity.dynamics.dsa``).
+- A cheaper second measure, :func:`dynamics_similarity`, kept beside DSA: it fits one linear (DMD-style,
+  optionally delay-embedded, rank-reduced) operator per network with :func:`fit_linear_dynamics` and
+  compares the two operators' eigenvalue spectra with an optimal-matching distance
+  (:func:`eigenvalue_matching_distance`). DSA compares operators up to conjugacy (``min_C ||A - C B C^-1||``
+  over orthogonal ``C``); the spectrum is a conjugacy invariant, so equal operators up to conjugacy have
+  distance 0 here. Two operators with equal spectra but different (non-normal) structure are not
+  distinguished, so this measure can only under-state DSA's dissimilarity.
 
 All activity is ``rate(unit, time, condition)`` as in :mod:`biocredit.similarity`.
 """
@@ -35,6 +41,7 @@ __all__ = [
     "fit_linear_dynamics",
     "eigenvalue_matching_distance",
     "dynamics_similarity",
+    "dsa_distance",
 ]
 
 
@@ -201,3 +208,59 @@ def dynamics_similarity(
     A = fit_linear_dynamics(_check_rate(rate_a, "rate_a"), rank=rank, n_delays=n_delays, affine=affine)
     B = fit_linear_dynamics(_check_rate(rate_b, "rate_b"), rank=rank, n_delays=n_delays, affine=affine)
     return eigenvalue_matching_distance(np.linalg.eigvals(A), np.linalg.eigvals(B))
+
+
+def dsa_distance(
+    rate_a: np.ndarray,
+    rate_b: np.ndarray,
+    n_delays: int = 2,
+    rank: int = 10,
+    iters: int = 300,
+    lr: float = 0.01,
+    seed: int = 0,
+) -> float:
+    """Dynamical Similarity Analysis distance (Ostrow et al. 2023) between two networks' trajectories, computed
+    with the ``dsa-metric`` package: 0 for dynamics that agree up to an orthogonal change of basis of the fitted
+    operators.
+
+    Each ``rate(unit, time, condition)`` array becomes ``condition`` trajectories of ``time`` samples; ``DSA.DMD``
+    delay-embeds them with ``n_delays`` copies and fits a linear operator on the top ``r`` right singular vectors
+    of the Hankel matrix, ``r = min(rank, units·n_delays)`` over both networks (the two operators must have one
+    size). ``DSA.SimilarityTransformDist`` (score ``"angular"``) then minimises the angle between ``A`` and
+    ``C B Cᵀ`` over orthogonal ``C`` by ``iters`` steps of gradient descent at rate ``lr``, started from the
+    identity and from one permutation, and returns the smaller. Because the Hankel singular vectors are whitened
+    coordinates, trajectories that differ by any invertible linear map of unit space give conjugate operators
+    when ``r`` keeps all their dimensions (distance ≈ 0, up to the optimiser's tolerance); with ``r`` below the
+    data's rank that holds for rotations and uniform scalings.
+
+    The optimiser's start uses torch's random generator: it is seeded with ``seed`` inside a forked generator
+    state, so the result is reproducible and the caller's random state is untouched.
+
+    Raises:
+        ValueError: for arrays that are not 3-D and finite, or trajectories shorter than ``n_delays + 1`` steps.
+    """
+    import torch
+    from DSA import DMD, SimilarityTransformDist
+
+    a = _check_rate(rate_a, "rate_a")
+    b = _check_rate(rate_b, "rate_b")
+    for name, value in (("n_delays", n_delays), ("rank", rank), ("iters", iters)):
+        if isinstance(value, bool) or int(value) != value or value < 1:
+            raise ValueError(f"DSA {name} must be a positive integer; got {value!r}")
+    if not lr > 0:
+        raise ValueError(f"DSA lr must be positive; got {lr!r}")
+    for name, r in (("rate_a", a), ("rate_b", b)):
+        if r.shape[1] < n_delays + 1:
+            raise ValueError(f"{name} has {r.shape[1]} time steps; DSA with n_delays={n_delays} needs at least "
+                             f"{n_delays + 1}")
+    r = int(min(rank, a.shape[0] * n_delays, b.shape[0] * n_delays))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        ops = []
+        for x in (a, b):
+            dmd = DMD(torch.from_numpy(np.ascontiguousarray(x.transpose(2, 1, 0))), n_delays=int(n_delays), rank=r,
+                      device="cpu")
+            dmd.fit()
+            ops.append(dmd.A_v.detach().to(torch.float64).cpu().numpy())
+        score = SimilarityTransformDist(iters=int(iters), score_method="angular", lr=float(lr), device="cpu")
+        return float(score.fit_score(ops[0], ops[1]))

@@ -121,7 +121,7 @@ class _FusedRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, drive, a0, w_rec, alpha, activation, cut, one_step=False):
+    def forward(ctx, drive, a0, w_rec, alpha, activation, cut, one_step=False, w_credit=None, credit_gain=None):
         f_into = _ACTIVATIONS_INTO[activation]
         batch, n_steps, n = drive.shape
         drive_tm = drive.transpose(0, 1)  # (T, B, N); free when the caller built the drive time-major
@@ -139,21 +139,28 @@ class _FusedRecurrence(torch.autograd.Function):
             else:
                 a = torch.addmm(drive_t, h, w_t)
             h = f_into(a, h_t)
-        ctx.save_for_backward(a0, w_rec, h_all)
+        ctx.save_for_backward(a0, w_rec, h_all, w_credit)
         ctx.alpha, ctx.activation, ctx.cut, ctx.one_step = alpha, activation, cut, one_step
+        ctx.credit_gain = credit_gain
         return h_all.transpose(0, 1)
 
     @staticmethod
     def backward(ctx, grad_h):
-        a0, w_rec, h_all = ctx.saved_tensors
-        alpha, cut = ctx.alpha, ctx.cut
+        a0, w_rec, h_all, w_credit = ctx.saved_tensors
+        alpha, cut, mu = ctx.alpha, ctx.cut, ctx.credit_gain
         leak = alpha != 1
         n_steps, batch, n = h_all.shape
         grad_h = grad_h.transpose(0, 1)  # (T, B, N); contiguous when the caller kept the time-major layout
         if not grad_h.is_contiguous():
             grad_h = grad_h.contiguous()
         f_grad = ACTIVATION_GRADS[ctx.activation]  # f'(a_t) from h_t, one step at a time
-        w_back = w_rec * alpha if leak else w_rec  # what carries credit from a_t back to h_{t-1}: α W_recᵀ
+        # what carries credit from a_t back to h_{t-1}: α W_recᵀ. Rule hooks (ModProp): another matrix carries the
+        # recurrent credit back, and a constant μ replaces f' on that path (folded into the matrix); the partial
+        # signal from outside the recurrence keeps the exact f'(a_t)
+        w_back = w_rec if w_credit is None else w_credit
+        w_back = w_back * alpha if leak else w_back
+        if mu is not None:
+            w_back = w_back * mu
         grad_a_all = torch.empty_like(h_all)  # dL/da_t
         gain = torch.empty_like(h_all[0])  # f'(a_t) of the current step
         # per-step views made once (one C call each) instead of several indexing calls per step
@@ -167,26 +174,40 @@ class _FusedRecurrence(torch.autograd.Function):
                 return grad_h_t[t] * gain
             return None
 
-        total_h = grad_h_t[-1]  # dL/dh_t: from outside the recurrence, plus through W_rec from a_{t+1}
+        def into_a(t, total_h):
+            """dL/da_t before the leak term. Exact: f'(a_t)·(g_t + recurrent credit), with total_h the sum; under a
+            constant gain total_h is the recurrent credit alone (already times μ) and only g_t meets f'(a_t)."""
+            if mu is None:
+                return torch.mul(total_h, gain, out=grad_a_t[t])
+            return torch.addcmul(total_h, grad_h_t[t], gain, out=grad_a_t[t])
+
+        def into_h(t, rows):
+            """total_h of step t-1 (see into_a) from the rows that step t sends back through W_rec."""
+            if mu is None:
+                return grad_h_t[t - 1] if rows is None else torch.addmm(grad_h_t[t - 1], rows, w_back)
+            return torch.zeros_like(grad_h_t[t - 1]) if rows is None else rows @ w_back
+
+        # dL/dh_t: from outside the recurrence, plus through W_rec from a_{t+1}
+        total_h = grad_h_t[-1] if mu is None else torch.zeros_like(grad_h_t[-1])
         for t in range(n_steps - 1, -1, -1):
             f_grad(h_t[t], out=gain)
-            grad_a = torch.mul(total_h, gain, out=grad_a_t[t])
+            grad_a = into_a(t, total_h)
             if leak and t < n_steps - 1:
                 grad_a.add_(grad_a_t[t + 1], alpha=1 - alpha)
             if t > 0:
-                rows = sent_back(t, grad_a)
-                total_h = grad_h_t[t - 1] if rows is None else torch.addmm(grad_h_t[t - 1], rows, w_back)
+                total_h = into_h(t, sent_back(t, grad_a))
         # what reaches the initial state a0 (the step before t = 0): through the leak and through W_rec and f'(a0)
         h0 = ACTIVATIONS[ctx.activation](a0)
         grad_a0 = grad_a.sum(0) * (1 - alpha) if leak else torch.zeros_like(h0)
         rows = sent_back(0, grad_a)
         if rows is not None:
-            grad_a0 = grad_a0 + (rows @ w_back).sum(0) * f_grad(h0)
+            back = (rows @ w_back).sum(0)
+            grad_a0 = grad_a0 + (back * f_grad(h0) if mu is None else back)
         grad_drive = grad_a_all.mul_(alpha) if leak else grad_a_all  # dL/d drive_t = α dL/da_t
         # dL/dW = Σ_t (dL/d drive_t)ᵀ h_{t-1}: one product over the contiguous steps 1..T-1, plus step 0 with h0
         grad_w_rec = grad_drive[1:].reshape(-1, n).t() @ h_all[:-1].reshape(-1, n)
         grad_w_rec.addmm_(grad_drive[0].sum(0, keepdim=True).t(), h0.unsqueeze(0))
-        return grad_drive.transpose(0, 1), grad_a0, grad_w_rec, None, None, None, None
+        return grad_drive.transpose(0, 1), grad_a0, grad_w_rec, None, None, None, None, None, None
 
 
 class _MeanSquare(torch.autograd.Function):
@@ -211,7 +232,8 @@ def mean_square(h: torch.Tensor) -> torch.Tensor:
     return _MeanSquare.apply(h)
 
 
-def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True, one_step=False):
+def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True, one_step=False, w_credit=None,
+               credit_gain=None):
     """Rates ``h`` (batch, time, N) of the leaky recurrence driven by ``drive`` (batch, time, N).
 
     ``cut`` is a sequence of bools, one per step: where true, ``h_{t-1}`` enters the recurrent drive detached.
@@ -219,20 +241,40 @@ def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True, one_step=Fa
     recurrence back to ``h_{t-1}`` as ``α W_recᵀ (g_t ⊙ f'(a_t))``, and no further. ``fused=True`` uses the fast
     hand-written backward; ``fused=False`` the plain autograd loop (reference; supports double backward, needed
     for Hessian-vector products).
+
+    Backward-only hooks of a rule (ModProp): ``w_credit`` (N, N), if given, carries the recurrent credit back in
+    place of ``W_rec`` (``α w_creditᵀ δ_t`` reaches ``h_{t-1}``; the gradient of ``W_rec`` itself stays
+    ``Σ_t α δ_t h_{t-1}ᵀ``), and ``credit_gain`` (a number μ), if given, replaces ``f'(a_{t-1})`` on that path only:
+    ``δ_{t-1} = f'(a_{t-1}) ⊙ g_{t-1} + μ α w_creditᵀ δ_t + (1-α) δ_t`` (also for ``a0``: ``μ`` in place of
+    ``f'(a0)``). Not combined with ``one_step``.
     """
+    if credit_gain is not None and one_step:
+        raise ValueError("a constant recurrent credit gain (ModProp) is not defined together with one-step credit")
+    if w_credit is not None:
+        w_credit = w_credit.detach().to(dtype=w_rec.dtype, device=w_rec.device)
     if fused:
         return _FusedRecurrence.apply(drive, a0, w_rec, alpha, activation, tuple(bool(c) for c in cut),
-                                      bool(one_step))
+                                      bool(one_step), w_credit, None if credit_gain is None else float(credit_gain))
     f = ACTIVATIONS[activation]
     batch, n_steps, n = drive.shape
     a = a0.expand(batch, n)
     h = f(a)
     w_rec_t = w_rec.t()
+    w_credit_t = None if w_credit is None else w_credit.t()
     rates = []
     for t in range(n_steps):
         h_prev = h
-        h_seen = h_prev.detach() if cut[t] else h_prev
-        a = (1 - alpha) * a + alpha * (h_seen @ w_rec_t + drive[:, t])
+        if cut[t]:
+            h_seen = h_prev.detach()
+        elif credit_gain is not None:  # value h_{t-1}; its only gradient path: μ times dL/dh_{t-1} into a_{t-1}
+            h_seen = h_prev.detach() + credit_gain * (a - a.detach())
+        else:
+            h_seen = h_prev
+        if w_credit_t is None:
+            rec = h_seen @ w_rec_t
+        else:  # value W_rec h_{t-1}; W_rec's gradient from the value, h_{t-1}'s through w_credit
+            rec = h_seen.detach() @ w_rec_t + (h_seen - h_seen.detach()) @ w_credit_t
+        a = (1 - alpha) * a + alpha * (rec + drive[:, t])
         h = f(a)
         if cut[t] and one_step:
             # A shadow of h_t whose value is exactly zero and whose only gradient path is g_t -> f'(a_t) -> α W_rec
@@ -362,7 +404,8 @@ class RateRNN(nn.Module):
         drive = torch.mm(x_aug, w_aug).view(n_steps, batch, -1).transpose(0, 1)
         cut = [rule.cuts_recurrence(t, n_steps) for t in range(n_steps)]
         h = recurrence(drive, self.a0, self.effective_w_rec(), self.alpha, self.config.activation, cut, fused=fused,
-                       one_step=rule.one_step_credit)
+                       one_step=rule.one_step_credit, w_credit=rule.credit_matrix(self),
+                       credit_gain=rule.recurrent_credit_gain)
         # the readout runs on the time-major layout when the recurrence stored it so (the fused core does): its
         # backward then hands the core a contiguous time-major gradient instead of a strided one
         h_tm = h.transpose(0, 1)

@@ -20,14 +20,15 @@ def dynamics_at_matched_accuracy(
     level_accuracy: float,
     title: str,
 ):
-    """Three panels: participation ratio vs accuracy (runs thin, mean ± 95% CI at matched accuracy thick);
-    eigenvalues of W_rec at the matched level (complex plane, unit circle); linear-dynamics distances between
+    """Four panels: participation ratio vs accuracy (runs thin, mean ± 95% CI at matched accuracy thick);
+    eigenvalues of W_rec at the matched level (complex plane, unit circle); DSA distances (``distance``) and the
+    cheaper eigenvalue-matching distances of linear fits (``spectral_distance``, when the pairs have it) between
     pairs of networks, within a rule and between rules."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     setup()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4.3))
     ax = axes[0]
     for rule in summary.rule.values:
         r = str(rule)
@@ -61,17 +62,19 @@ def dynamics_at_matched_accuracy(
     ax.set_title("recurrent eigenvalues at the matched level")
     ax.legend(frameon=False, fontsize=8, markerscale=3)
 
-    ax = axes[2]
-    if pairs:
-        import pandas as pd
+    panels = [("distance", "DSA distance (angular; 0 = conjugate dynamics)", "dynamical similarity (DSA)"),
+              ("spectral_distance", "eigenvalue-matching distance (0 = same spectrum)", "linear-fit spectra")]
+    for ax, (column, ylabel, title_) in zip(axes[2:], panels, strict=True):
+        if pairs and column in pairs[0]:
+            import pandas as pd
 
-        df = pd.DataFrame(pairs)
-        stripplot(df, x="kind", y="distance", order=["within", "between"], color="k", size=5, ax=ax)
-        sns.barplot(df, x="kind", y="distance", order=["within", "between"], color="lightgrey", errorbar=None,
-                    ax=ax)
-    ax.set_xlabel("pairs of networks (same rule / different rules)")
-    ax.set_ylabel("linear-dynamics distance (0 = same spectrum)")
-    ax.set_title("dynamics similarity")
+            df = pd.DataFrame(pairs)
+            stripplot(df, x="kind", y=column, order=["within", "between"], color="k", size=5, ax=ax)
+            sns.barplot(df, x="kind", y=column, order=["within", "between"], color="lightgrey", errorbar=None,
+                        ax=ax)
+        ax.set_xlabel("pairs of networks (same rule / different rules)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title_)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

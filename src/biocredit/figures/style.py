@@ -19,6 +19,8 @@ RULE_COLORS = {
     "tbptt": "#2c7fb8",
     "rflo": "#31a354",
     "mdgl": "#fd8d3c",
+    "bptt_random": "#636363",
+    "modprop": "#e6550d",
 }
 RULE_LABELS = {
     "bptt": "BPTT",
@@ -27,6 +29,8 @@ RULE_LABELS = {
     "tbptt": "truncated BPTT",
     "rflo": "RFLO",
     "mdgl": "MDGL",
+    "bptt_random": "BPTT (random feedback)",
+    "modprop": "ModProp",
 }
 
 

@@ -20,8 +20,14 @@ also supports double backward for Hessians) or as one fused autograd function wi
 honours the same schedule (the fast path for training); tests hold the two equal, and compare each rule to
 an independent explicit-trace implementation.
 
+Two more hooks act on the recurrent credit path itself (ModProp, Liu et al.): :meth:`LearningRule.credit_matrix`
+replaces ``W_rec`` by another matrix there, and :attr:`LearningRule.recurrent_credit_gain` replaces ``f'`` by a
+constant.
+
 Config names: ``bptt``, ``tbptt`` (option ``window``), ``eprop``, ``eprop_random`` (options ``seed``,
-``n_hidden``, ``n_out``, ``generator``), ``rflo`` (same options), ``mdgl``.
+``n_hidden``, ``n_out``, ``generator``), ``rflo`` (same options), ``mdgl``, ``bptt_random`` (BPTT with random
+readout feedback; options as ``eprop_random``), ``modprop`` (options ``mu``, ``n_types_exc``, ``n_types_inh``;
+ReLU units with Dale's law only, see :func:`check_rule_arch`).
 """
 
 from __future__ import annotations
@@ -30,10 +36,13 @@ import inspect
 
 from biocredit.rules.base import LearningRule
 from biocredit.rules.bptt import BPTT
+from biocredit.rules.bptt_random import BPTTRandomFeedback
 from biocredit.rules.eprop import EProp
 from biocredit.rules.eprop_random import EPropRandom
 from biocredit.rules.feedback import RandomFeedbackRule
 from biocredit.rules.mdgl import MDGL
+from biocredit.rules.modprop import ModProp
+from biocredit.rules.modprop import constraint_violations as _modprop_violations
 from biocredit.rules.rflo import RFLO
 from biocredit.rules.tbptt import TruncatedBPTT
 
@@ -44,10 +53,29 @@ RULES: dict[str, type[LearningRule]] = {
     "eprop_random": EPropRandom,
     "rflo": RFLO,
     "mdgl": MDGL,
+    "bptt_random": BPTTRandomFeedback,
+    "modprop": ModProp,
 }
 
+#: per rule: why an architecture row (``activation``, ``dale``) cannot be trained with it (empty list: it can)
+_ARCH_CONSTRAINTS = {"modprop": _modprop_violations}
+
 __all__ = ["LearningRule", "BPTT", "TruncatedBPTT", "EProp", "EPropRandom", "RFLO", "MDGL", "RandomFeedbackRule",
-           "RULES", "make_rule", "rule_options"]
+           "BPTTRandomFeedback", "ModProp", "RULES", "make_rule", "rule_options", "check_rule_arch",
+           "check_config_rules"]
+
+
+def check_rule_arch(rule: str, arch: str, arch_row: dict) -> None:
+    """Raise ``ValueError`` naming the rule, the arch row and why, if rule ``rule`` cannot train the architecture
+    ``arch_row`` (a row of the config's ``archs`` table; missing keys take :class:`~biocredit.model.ModelConfig`'s
+    defaults). Only ModProp has such constraints (ReLU units, Dale's law)."""
+    _rule_class(rule)
+    check = _ARCH_CONSTRAINTS.get(rule)
+    if check is None:
+        return
+    why = check(arch_row.get("activation", "retanh"), bool(arch_row.get("dale", False)))
+    if why:
+        raise ValueError(f"learning rule {rule!r} cannot train arch {arch!r}: " + "; ".join(why))
 
 
 def rule_options(name: str) -> dict[str, object]:
@@ -76,3 +104,29 @@ def _rule_class(name: str) -> type[LearningRule]:
         return RULES[name]
     except KeyError:
         raise ValueError(f"unknown learning rule {name!r}; known rules: {sorted(RULES)}") from None
+
+
+def check_config_rules(config: dict) -> None:
+    """Refuse a workflow config whose run grid pairs a rule with an ``archs`` row it cannot train (ModProp: ReLU
+    units with Dale's law), naming the config key, the rule, the arch row and why (``ValueError``).
+
+    Study A trains every rule of ``similarity.rules`` on every arch of every task (``task_archs`` or ``archs``);
+    study B every run of :func:`biocredit.study_b.grid` on its task's arch.
+    """
+    from biocredit.study_b import grid
+
+    pairs = set()
+    sim = config.get("similarity", {})
+    for task in sim.get("tasks", []):
+        for arch in sim.get("task_archs", {}).get(task, sim.get("archs", [])):
+            pairs |= {("similarity.rules", rule, arch) for rule in sim.get("rules", [])}
+    if "generalization" in config:
+        for run in grid(config["generalization"]):
+            pairs.add(("generalization (rules and remedies)", run["rule"].split("-")[0], run["arch"]))
+    for where, rule, arch in sorted(pairs):
+        if arch not in config.get("archs", {}):
+            continue  # an unknown arch row is reported where the run is built
+        try:
+            check_rule_arch(rule, arch, config["archs"][arch])
+        except ValueError as err:
+            raise ValueError(f"config error in {where}: {err}") from None
