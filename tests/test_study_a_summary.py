@@ -132,3 +132,20 @@ def test_values_at_levels_are_fractions_of_the_matched_range():
     got = at.procrustes.sel(level=0.5, arch="base")
     np.testing.assert_allclose(got.sel(rule="bptt"), 0.8 - 0.3 * max(a, 0), atol=0.01)
     np.testing.assert_allclose(got.sel(rule="eprop"), 0.9 - 0.3 * max(a, 0), atol=0.01)
+
+
+def test_a4_names_the_cells_where_not_every_seed_reached_the_level():
+    """Figure A4 / its claim row say which (arch, rule) cells have seeds that never reached the matched level."""
+    import numpy as np
+    import xarray as xr
+
+    from biocredit.pipeline import _unreached_note, unreached_cells
+
+    values = np.array([[[0.3, 0.4, 0.5], [0.2, np.nan, 0.3]],     # bptt: base all, dale 2 of 3
+                       [[np.nan, np.nan, 0.5], [0.1, 0.2, 0.3]]])  # eprop: base 1 of 3, dale all
+    at = xr.DataArray(values, dims=("rule", "arch", "seed"),
+                      coords={"rule": ["bptt", "eprop"], "arch": ["base", "dale"], "seed": [1, 2, 3]})
+    assert unreached_cells(at) == {"base": {"eprop": "1 of 3 seeds"}, "dale": {"bptt": "2 of 3 seeds"}}
+    assert _unreached_note(unreached_cells(at)) == (
+        "level not reached by every seed in: base: eprop 1 of 3 seeds; dale: bptt 2 of 3 seeds")
+    assert unreached_cells(at.fillna(0.0)) == {} and _unreached_note({}) == ""

@@ -690,7 +690,9 @@ def figure_a4(
     )
     varying = [f for f in ("rule", "init", "architecture") if df[f].nunique() > 1]
     shares = variance_shares(df, factors=varying, value="procrustes") if len(df) > 2 and varying else {}
-    fig = distance_across_archs(df, shares, float(at.accuracy), f"{dataset}: initialisation and architecture")
+    unreached = unreached_cells(at["procrustes"])
+    fig = distance_across_archs(df, shares, float(at.accuracy), f"{dataset}: initialisation and architecture",
+                                note=_unreached_note(unreached))
     save(fig, out_png, out_pdf)
     others = [shares[f] for f in ("init", "architecture") if f in shares]
     rule_share = shares.get("rule", 0.0)
@@ -705,10 +707,33 @@ def figure_a4(
         value=rule_share,
         shares=shares,
         n=len(df),
+        unreached=unreached,
+        note=_unreached_note(unreached),
         preset=preset,
         holds=bool(others) and all(o > rule_share for o in others),
     )
     _ = pd  # the table above is a pandas DataFrame
+
+
+def unreached_cells(at_level: xr.DataArray) -> dict[str, dict[str, str]]:
+    """The (arch, rule) cells of a dims (rule, arch, seed) array of values at one matched level where not every
+    seed reached the level (NaN), as ``{arch: {rule: "k of n seeds"}}``; empty when every run reached it."""
+    out: dict[str, dict[str, str]] = {}
+    for arch in at_level.arch.values:
+        for rule in at_level.rule.values:
+            cell = at_level.sel(arch=arch, rule=rule).values
+            k, n = int(np.isfinite(cell).sum()), int(cell.size)
+            if k < n:
+                out.setdefault(str(arch), {})[str(rule)] = f"{k} of {n} seeds"
+    return out
+
+
+def _unreached_note(unreached: dict[str, dict[str, str]]) -> str:
+    if not unreached:
+        return ""
+    cells = "; ".join(f"{arch}: " + ", ".join(f"{rule} {kn}" for rule, kn in rules.items())
+                      for arch, rules in unreached.items())
+    return f"level not reached by every seed in: {cells}"
 
 
 def collect_claims(paths: list[str], out: str) -> None:

@@ -132,9 +132,10 @@ def normalized_bars(summary: xr.Dataset, title: str):
     return fig
 
 
-def distance_across_archs(df, shares: dict[str, float], level_accuracy: float, title: str):
+def distance_across_archs(df, shares: dict[str, float], level_accuracy: float, title: str, note: str = ""):
     """Figure A4: distance at the matched level per architecture row (x) and rule (colour), seeds as points;
-    right: share of variance explained by each factor."""
+    right: share of variance explained by each factor. ``note`` (e.g. which rows a rule's seeds did not all
+    reach the level in) is printed under the panels."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -160,4 +161,7 @@ def distance_across_archs(df, shares: dict[str, float], level_accuracy: float, t
     sns_despine(ax)
     sns_despine(bx)
     fig.tight_layout()
+    if note:
+        fig.text(0.01, 0.005, note, fontsize=7, color="0.3", ha="left", va="bottom", wrap=True)
+        fig.subplots_adjust(bottom=0.27)
     return fig
