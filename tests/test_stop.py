@@ -159,3 +159,11 @@ def test_criterion_direction():
     assert criterion_reached("train_set_accuracy", 0.9, 0.9) and not criterion_reached("test_accuracy", 0.89, 0.9)
     assert criterion_reached("train_set_loss", 0.1, 0.2) and not criterion_reached("test_loss", 0.3, 0.2)
     assert not criterion_reached("train_set_accuracy", float("nan"), 0.0)
+
+
+def test_an_untrained_network_never_meets_the_criterion(free):
+    acc = free.metrics.train_set_accuracy.values
+    level = float(acc[0])  # met at update 0 by construction
+    k = next(i for i in range(1, len(acc)) if acc[i] >= level)
+    stopped = _run(stop_at=level)
+    assert stopped.metrics.attrs["stopped_at"] == CHECKPOINTS[k] > 0

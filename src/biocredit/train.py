@@ -61,7 +61,7 @@ class TrainConfig:
     n_eval_trials: int = 0
     #: stop criterion (off when ``stop_at`` is None): training ends at the first checkpoint where the per-checkpoint
     #: metric ``stop_metric`` has reached ``stop_at`` (``>=``; ``<=`` for a metric ending in ``_loss``) at
-    #: ``stop_patience`` consecutive checkpoints; ``n_updates`` is then the cap (see :func:`train`)
+    #: ``stop_patience`` consecutive checkpoints after update 0; ``n_updates`` is then the cap (see :func:`train`)
     stop_metric: str = "train_set_accuracy"
     stop_at: float | None = None
     stop_patience: int = 1
@@ -265,7 +265,8 @@ def train(
     (no penalty or L2 term). ``loss`` includes the activity penalty and the L2 term. A non-finite loss stops training;
     the log keeps NaN from there on and ``attrs['diverged_at']`` records the update.
 
-    Stop criterion (``config.stop_at`` not None): after each checkpoint's evaluation, training ends once
+    Stop criterion (``config.stop_at`` not None): after each checkpoint's evaluation (from the first update on, so
+    an untrained network never counts as having met it), training ends once
     ``config.stop_metric`` has met ``stop_at`` (:func:`criterion_reached`) at ``stop_patience`` consecutive
     checkpoints; that checkpoint is the last one saved. The log keeps its fixed shape (``n_updates`` updates, every
     scheduled checkpoint) with NaN after the stop. ``attrs['stopped_at']`` is the update where training ended (the
@@ -340,7 +341,7 @@ def train(
             states.append({name: p.detach().cpu().clone() for name, p in model.state_dict().items()})
             if config.adapt_penalty and penalty * float(act) >= float(t_loss) / 2:
                 penalty *= config.penalty_decay
-            if config.stop_at is not None and _stop_now(per_ckpt[config.stop_metric][: k + 1], config):
+            if config.stop_at is not None and step > 0 and _stop_now(per_ckpt[config.stop_metric][: k + 1], config):
                 reached = 1
                 break
         if step == n:
