@@ -283,7 +283,10 @@ def curvature_run(
     first and last included) on a fixed batch: the run's validation batch (as the authors; the one its metrics
     log) or the first ``n_eval_trials`` training examples (``curvature["batch"]``). Always the full untruncated
     graph, whatever rule trained the net. Top eigenvalue (Lanczos), trace (Hutchinson) at each; spectral density
-    (SLQ) at the last. Writes ``hessian.nc`` (dims ``checkpoint``, ``node``)."""
+    (SLQ) at the last. Writes ``hessian.nc`` (dims ``checkpoint``, ``node``).
+
+    The last saved checkpoint of a run trained to a criterion is the one where it met it (training stops there),
+    so the last Hessian, the one the claims use, is at the matched point; :func:`summarize` checks this."""
     from biocredit.generalization import checkpoint_curvature
     from biocredit.model import RateRNN
     from biocredit.pipeline import load_task
