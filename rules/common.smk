@@ -214,6 +214,11 @@ def archs_of(task):
     return s["task_archs"].get(task, s["archs"])
 
 
+def seeds_a():
+    """Study A's seeds: the configured ones plus the top-level seed_offset (run paths carry the result)."""
+    return [int(s) + int(config["seed_offset"]) for s in config["similarity"]["seeds"]]
+
+
 def similarity_runs():
     """Every (task, arch, rule, seed) of study A, as run directories."""
     s = config["similarity"]
@@ -222,7 +227,7 @@ def similarity_runs():
         for task in similarity_tasks()
         for arch in archs_of(task)
         for r in s["rules"]
-        for seed in s["seeds"]
+        for seed in seeds_a()
     ]
 
 
@@ -239,7 +244,7 @@ def a1_checkpoints(wildcards):
     s = config["similarity"]
     arch = archs_of(wildcards.task)[0]
     return [
-        f"results/runs/{run_dir(STUDY_A, wildcards.task, arch, r, s['seeds'][0])}/checkpoints.pt"
+        f"results/runs/{run_dir(STUDY_A, wildcards.task, arch, r, seeds_a()[0])}/checkpoints.pt"
         for r in s["rules"]
     ]
 

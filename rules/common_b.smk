@@ -7,7 +7,7 @@ STUDY_B = _study_b.STUDY
 B_CFG = config[STUDY_B]
 B_TASK_FIGURES = ["B1", "B2", "B3", "B4", "B7"]  # per task
 B_REMEDY_FIGURES = ["B5", "B6"]  # on the remedies task
-B_RUNS = _study_b.grid(B_CFG)
+B_RUNS = _study_b.grid(B_CFG, config["seed_offset"])  # seeds + the top-level seed_offset
 
 
 def b_runs_of(task):

@@ -336,6 +336,13 @@ def test_smoke_preset_draws_every_b_figure_and_claim(tmp_path):
     n_runs = len(list((tmp_path / f"results/runs/generalization/{rem}").rglob("metrics.nc")))
     assert summary.sizes["run"] == n_runs and n_runs > len(cfg["rules"]) * len(cfg["seeds"])
     assert np.isfinite(summary["lambda_final"].values).all() and np.isfinite(summary["gap_loss"].values).all()
+    # trained to the smoke criterion: matched runs stopped there, and their last Hessian is at that checkpoint
+    assert summary.attrs["criterion"] == "train_set_accuracy >= 0.16 x1"
+    ok = summary["matched"].values == 1
+    assert ok.any() and (summary["stopped_at"].values[ok] > 0).all()
+    np.testing.assert_array_equal(summary["lambda_update"].values[ok], summary["stopped_at"].values[ok])
+    b1 = json.loads((tmp_path / f"results/claims/B1-{tasks[0]}.json").read_text())
+    assert {x["rule"] for x in b1["reached"]} == set(cfg["rules"])
     h = xr.open_dataset(next((tmp_path / "results/curvature/generalization").rglob("hessian.nc"))).load()
     assert h.attrs["graph"].startswith("full") and h.sizes["node"] > 0
     streams = seed_streams(1)

@@ -47,6 +47,7 @@ __all__ = [
     "format_lr",
     "evaluation_schedule",
     "train_config",
+    "criterion_of",
     "run_config",
     "terms_axis",
     "arch_of",
@@ -136,19 +137,40 @@ def _training(cfg: dict, task: str) -> dict:
     return dict(cfg["training"]) | dict(cfg.get("task_training", {}).get(task, {}))
 
 
+def criterion_of(cfg: dict, task: str) -> dict | None:
+    """The training criterion of ``task`` from the study's ``criterion`` section: ``{"metric", "level", "patience",
+    "cap_factor"}``, or None when the task has no level (train for the fixed count, as the authors)."""
+    c = cfg.get("criterion") or {}
+    level = (c.get("levels") or {}).get(task)
+    if level is None:
+        return None
+    return {"metric": c.get("metric", "train_set_accuracy"), "level": float(level),
+            "patience": int(c.get("patience", 1)), "cap_factor": float(c.get("cap_factor", 2.0))}
+
+
 def train_config(cfg: dict, task: str, run: str) -> dict:
     """The :class:`~biocredit.train.TrainConfig` keywords of run ``run`` on ``task`` from the study's config
     section ``cfg``: ``training`` with the task's ``task_training`` overrides, the run name's lr, the rule's
-    ``updates_factor`` and explicit checkpoints (:func:`evaluation_schedule`)."""
+    ``updates_factor`` and explicit checkpoints (:func:`evaluation_schedule`).
+
+    With a training criterion for the task (:func:`criterion_of`) the run stops at the first evaluation where the
+    criterion holds, and its update count becomes a cap, ``cap_factor`` times the count above; evaluations keep the
+    spacing of the plain schedule (``n_updates / n_checkpoints``) up to the cap."""
     v = parse_variant(run)
     training = _training(cfg, task)
     n_checkpoints = int(training.pop("n_checkpoints"))
     factor = float(cfg.get("updates_factor", {}).get(v["rule"], 1.0))
     n_updates = max(1, int(round(training["n_updates"] * factor)))
     out = {k: v_ for k, v_ in training.items() if k in TRAINING_KEYS}
-    out["n_updates"] = n_updates
     if v["lr"] is not None:
         out["lr"] = v["lr"]
+    crit = criterion_of(cfg, task)
+    if crit is not None:
+        cap = max(1, int(round(n_updates * crit["cap_factor"])))
+        n_checkpoints = max(1, int(round(n_checkpoints * cap / int(training["n_updates"]))))
+        n_updates = cap
+        out |= {"stop_metric": crit["metric"], "stop_at": crit["level"], "stop_patience": crit["patience"]}
+    out["n_updates"] = n_updates
     out["checkpoints"] = evaluation_schedule(n_updates, n_checkpoints)
     return out
 
@@ -181,14 +203,19 @@ def terms_axis(windows: Sequence[int]) -> list[str]:
     return ["eprop", "mdgl", *[variant_name("tbptt", window=int(k)) for k in sorted(set(windows))], "bptt"]
 
 
-def grid(cfg: dict) -> list[dict]:
+def grid(cfg: dict, seed_offset: int = 0) -> list[dict]:
     """Every run of study B from the config section ``cfg``: dicts with ``task``, ``arch``, ``rule`` (run name),
     ``seed`` and the flags ``main`` (main grid), ``lr_sweep`` and ``terms`` (remedies), in a stable order without
-    duplicates (a remedy run that is also a main-grid run appears once, with both flags)."""
+    duplicates (a remedy run that is also a main-grid run appears once, with both flags). ``seed_offset`` (the
+    workflow's top-level ``seed_offset``) is added to every configured seed, so the runs' seeds (and paths) are
+    ``seed + seed_offset``."""
+    if int(seed_offset) < 0:
+        raise ValueError(f"seed_offset must be >= 0, got {seed_offset!r}")
     runs: dict[tuple, dict] = {}
 
     def add(task, name, seed, flag):
         arch = arch_of(cfg, task)
+        seed = int(seed) + int(seed_offset)
         key = (task, arch, name, int(seed))
         row = runs.setdefault(key, {"task": task, "arch": arch, "rule": name, "seed": int(seed),
                                     "main": False, "lr_sweep": False, "terms": False})
@@ -256,7 +283,10 @@ def curvature_run(
     first and last included) on a fixed batch: the run's validation batch (as the authors; the one its metrics
     log) or the first ``n_eval_trials`` training examples (``curvature["batch"]``). Always the full untruncated
     graph, whatever rule trained the net. Top eigenvalue (Lanczos), trace (Hutchinson) at each; spectral density
-    (SLQ) at the last. Writes ``hessian.nc`` (dims ``checkpoint``, ``node``)."""
+    (SLQ) at the last. Writes ``hessian.nc`` (dims ``checkpoint``, ``node``).
+
+    The last saved checkpoint of a run trained to a criterion is the one where it met it (training stops there),
+    so the last Hessian, the one the claims use, is at the matched point; :func:`summarize` checks this."""
     from biocredit.generalization import checkpoint_curvature
     from biocredit.model import RateRNN
     from biocredit.pipeline import load_task
@@ -330,7 +360,12 @@ def summarize(metrics: list[str], hessians: list[str], runs: list[dict], out: st
     """Stack one task's runs into ``summary.nc``: curves per (run, checkpoint), curvature per (run, hessian),
     each run's final values (gap, λ_max, trace, mean gradient cosine) and its spectral density on a grid shared by
     the task's runs. ``runs`` are :func:`grid` rows aligned with the files; a run's learning rate is its name's
-    ``-lr`` or ``base_lr``."""
+    ``-lr`` or ``base_lr``.
+
+    Runs trained to a criterion (metrics attrs ``stop_criterion``, ``reached_criterion``, ``stopped_at``, see
+    :func:`biocredit.train.train`) end at the checkpoint where they met it, so their final values and last Hessian
+    are at the matched point; ``matched`` (per run) is 1 for those that met it (without a criterion: every run
+    that did not diverge), ``stopped_at`` the update, and attrs ``criterion`` the criterion (``""`` = none)."""
     from biocredit.generalization import (
         density_on_grid,
         generalization_gap,
@@ -340,7 +375,7 @@ def summarize(metrics: list[str], hessians: list[str], runs: list[dict], out: st
 
     curves = {k: [] for k in ("update", *CHECKPOINT_METRICS)}
     hess = {k: [] for k in ("hessian_update", "lambda_max", "trace", "lambda_max_all")}
-    nodes, weights, diverged = [], [], []
+    nodes, weights, diverged, reached, stopped, criteria = [], [], [], [], [], []
     for m_path, h_path in zip(metrics, hessians, strict=True):
         with xr.open_dataset(m_path) as m, xr.open_dataset(h_path) as h:
             m, h = m.load(), h.load()
@@ -353,6 +388,13 @@ def summarize(metrics: list[str], hessians: list[str], runs: list[dict], out: st
         nodes.append(h["density_nodes"].values)
         weights.append(h["density_weights"].values)
         diverged.append(int(m.attrs.get("diverged_at", -1)))
+        reached.append(int(m.attrs.get("reached_criterion", 0)))
+        stopped.append(int(m.attrs.get("stopped_at", m.checkpoint.values[-1])))
+        criteria.append(str(m.attrs.get("stop_criterion", "")))
+    if len(set(criteria)) > 1:
+        raise ValueError(f"runs of task {task!r} were trained to different criteria {sorted(set(criteria))}; "
+                         f"first: {metrics[criteria.index(sorted(set(criteria))[0])]}")
+    criterion = criteria[0] if criteria else ""
     data = {k: (("run", "checkpoint"), _pad(v)) for k, v in curves.items()}
     data |= {k: (("run", "hessian"), _pad(v)) for k, v in hess.items()}
     n = len(runs)
@@ -398,6 +440,19 @@ def summarize(metrics: list[str], hessians: list[str], runs: list[dict], out: st
         per_run["grad_cosine_mean"] = ("run", np.array([np.nanmean(r) if np.isfinite(r).any() else np.nan
                                                         for r in cos]))
     per_run["diverged_at"] = ("run", np.array(diverged, dtype=np.int64))
+    per_run["reached_criterion"] = ("run", np.array(reached, dtype=np.int64))
+    per_run["stopped_at"] = ("run", np.array(stopped, dtype=np.int64))
+    per_run["lambda_update"] = ("run", last_finite(np.where(np.isfinite(data["lambda_max"][1]),
+                                                            data["hessian_update"][1], np.nan)))
+    # the matched point: the checkpoint where the run met the training criterion (without a criterion: the end
+    # of training of every run that did not diverge). Its final values and final curvature are read there.
+    matched = (np.array(reached) == 1) if criterion else (np.array(diverged) < 0)
+    per_run["matched"] = ("run", (matched & (np.array(diverged) < 0)).astype(np.int64))
+    bad = [i for i in range(n) if reached[i] and np.isfinite(per_run["lambda_update"][1][i])
+           and int(per_run["lambda_update"][1][i]) != stopped[i]]
+    if bad:
+        raise ValueError(f"{hessians[bad[0]]}: the last Hessian is at update {per_run['lambda_update'][1][bad[0]]:g}, "
+                         f"not at the matched checkpoint {stopped[bad[0]]} where the run stopped")
     gone = np.array(diverged) >= 0
     for k in ("lambda_final", "trace_final", "lambda_all_final", "grad_cosine_mean"):
         per_run[k][1][gone] = np.nan
@@ -423,7 +478,7 @@ def summarize(metrics: list[str], hessians: list[str], runs: list[dict], out: st
     }
     ds = xr.Dataset(data | per_run | {"density": (("run", "grid"), dens)}, coords=coords)
     ds.attrs.update({"task": task, "reference": reference, "density_sigma": sigma, "matched_train_loss": level,
-                     "biocredit_version": __version__})
+                     "criterion": criterion, "biocredit_version": __version__})
     write_netcdf(ds, out)
 
 
@@ -437,6 +492,38 @@ def _load(path: str) -> xr.Dataset:
 
 def _main(ds: xr.Dataset) -> xr.Dataset:
     return ds.isel(run=np.flatnonzero(ds["main"].values == 1))
+
+
+def _matched(ds: xr.Dataset) -> xr.Dataset:
+    """Runs at the matched point (``matched`` == 1, see :func:`summarize`); all runs for summaries without it."""
+    if "matched" not in ds:
+        return ds
+    return ds.isel(run=np.flatnonzero(ds["matched"].values == 1))
+
+
+def _n_by_rule(ds: xr.Dataset, rules: Sequence[str]) -> dict[str, int]:
+    return {r: int((ds["rule"].values == r).sum()) for r in rules}
+
+
+def reach_table(ds: xr.Dataset, rules: Sequence[str]) -> list[dict]:
+    """Per rule: runs, runs that met the training criterion (``n_reached``, ``fraction``), the median and range of
+    the updates they needed, and the median final training-set accuracy of the others (how close they came)."""
+    out = []
+    for r in rules:
+        sel = ds["rule"].values == r
+        ok = sel & (ds["matched"].values == 1) if "matched" in ds else sel
+        upd = ds["stopped_at"].values[ok].astype(float) if "stopped_at" in ds else np.empty(0)
+        short = sel & ~ok
+        acc = ds["final_train_accuracy"].values[short] if "final_train_accuracy" in ds else np.empty(0)
+        acc = acc[np.isfinite(acc)]
+        out.append({
+            "rule": r, "n": int(sel.sum()), "n_reached": int(ok.sum()),
+            "fraction": float(ok.sum() / sel.sum()) if sel.sum() else None,
+            "median_updates": float(np.median(upd)) if upd.size else None,
+            "updates_range": [float(upd.min()), float(upd.max())] if upd.size else None,
+            "median_train_accuracy_not_reached": float(np.median(acc)) if acc.size else None,
+        })
+    return out
 
 
 def _by_rule(ds: xr.Dataset, var: str, rules: Sequence[str]) -> dict[str, np.ndarray]:
@@ -467,6 +554,11 @@ def claims_main(ds: xr.Dataset, *, task: str, rules: list[str], alpha: float, tr
     from biocredit.stats import difference_of_means
 
     main = _main(ds)
+    matched = _matched(main)  # B2-B4, B7 compare runs at the matched point (where they met the criterion)
+    criterion = ds.attrs.get("criterion", "")
+    n_matched = _n_by_rule(matched, rules)
+    matched_note = {"criterion": criterion or None, "n_matched": n_matched,
+                    "n_excluded": {r: k - n_matched[r] for r, k in _n_by_rule(main, rules).items()}}
     ref, others = rules[0], list(rules[1:])
     n_div = {r: int((main["diverged_at"].values[main["rule"].values == r] >= 0).sum()) for r in rules} \
         if "diverged_at" in main else {}
@@ -489,12 +581,13 @@ def claims_main(ds: xr.Dataset, *, task: str, rules: list[str], alpha: float, tr
         f"when every rule's CI lies within ±{train_margin}",
         value=worst["mean_diff"], ci=worst["ci"], p=worst["p"], rules=per_rule,
         mean_train_accuracy={r: float(np.nanmean(v)) if np.isfinite(v).any() else None for r, v in acc.items()},
+        criterion=criterion or None, reached=reach_table(main, rules),
         margin=train_margin, n=n, preset=preset, holds=all(x["equivalent"] for x in per_rule),
     )
 
     # B2: worse (mean) and more variable (spread) generalization gap, bio rules pooled vs the reference
-    gap = _by_rule(main, "gap_loss", rules)
-    gap_acc = _by_rule(main, "gap_accuracy", rules)
+    gap = _by_rule(matched, "gap_loss", rules)
+    gap_acc = _by_rule(matched, "gap_accuracy", rules)
     bio = np.concatenate([gap[r] for r in others])
     mean_t = permutation_test(bio, gap[ref], alternative="greater")
     spread = spread_test([gap[r] for r in others], [gap[ref]])
@@ -507,7 +600,9 @@ def claims_main(ds: xr.Dataset, *, task: str, rules: list[str], alpha: float, tr
     rows["B2"] = claim_row(
         id=f"B2-{task}", figure="B2", study="B", task=task,
         claim=f"Bio-plausible rules ({bio_label}) generalize worse and more variably than {ref_label} on {task}",
-        statistic="generalization gap = test loss − training-set loss at the end of training; mean: one-sided "
+        statistic="generalization gap = test loss − training-set loss at the matched point (the checkpoint where a "
+        "run met the training criterion; runs that never did are excluded, n_matched per rule; without a criterion "
+        "the end of training); mean: one-sided "
         f"permutation test of mean(bio rules pooled) − mean({ref_label}); spread: Brown–Forsythe test on absolute "
         f"deviations from each rule's median (sd_ratio = pooled within-rule SD bio / {ref_label}); holds when "
         f"both are significant at {alpha} in the claimed direction",
@@ -517,59 +612,62 @@ def claims_main(ds: xr.Dataset, *, task: str, rules: list[str], alpha: float, tr
         matched_train_loss={"level": ds.attrs.get("matched_train_loss"), "diff": matched_t["diff"],
                             "p": matched_t["p"], "sd_ratio": matched_s["sd_ratio"], "p_spread": matched_s["p"],
                             "n_reached": int(np.isfinite(main["gap_loss_matched"].values).sum())},
-        n_diverged=n_div,
+        n_diverged=n_div, **matched_note,
         mean_gap={r: float(np.nanmean(v)) if np.isfinite(v).any() else None for r, v in gap.items()},
-        alpha=alpha, n=n, preset=preset, holds=holds_mean and holds_spread,
+        alpha=alpha, n=int(matched.sizes["run"]), preset=preset, holds=holds_mean and holds_spread,
     )
 
     # B3: higher curvature at the end of training
-    lam = _by_rule(main, "lambda_final", rules)
+    lam = _by_rule(matched, "lambda_final", rules)
     lam_t = permutation_test(np.concatenate([lam[r] for r in others]), lam[ref], alternative="greater")
     per_rule_lam = {r: permutation_test(lam[r], lam[ref], alternative="greater") for r in others}
     rows["B3"] = claim_row(
         id=f"B3-{task}", figure="B3", study="B", task=task,
         claim=f"Bio-plausible rules ({bio_label}) approach higher-curvature regions than {ref_label} on {task}",
-        statistic="top Hessian eigenvalue of the loss (task loss + L2) w.r.t. W_rec at the end of training; one-sided "
+        statistic="top Hessian eigenvalue of the loss (task loss + L2) w.r.t. W_rec at the matched point (see B2); "
+        "one-sided "
         f"permutation test of mean(bio rules pooled) − mean({ref_label}); holds when p < {alpha} and the difference "
         "is positive",
         value=lam_t["diff"], p=lam_t["p"],
         per_rule={r: {"diff": t["diff"], "p": t["p"]} for r, t in per_rule_lam.items()},
         median_lambda={r: float(np.nanmedian(v)) if np.isfinite(v).any() else None for r, v in lam.items()},
-        alpha=alpha, n=n, preset=preset, holds=bool(np.isfinite(lam_t["p"]) and lam_t["diff"] > 0
-                                                    and lam_t["p"] < alpha),
+        **matched_note, alpha=alpha, n=int(matched.sizes["run"]), preset=preset,
+        holds=bool(np.isfinite(lam_t["p"]) and lam_t["diff"] > 0 and lam_t["p"] < alpha),
     )
 
     # B4: the gap correlates with curvature over all main-grid runs
-    loglam = np.log10(np.where(main["lambda_final"].values > 0, main["lambda_final"].values, np.nan))
-    c = correlation(main["gap_loss"].values, main["lambda_final"].values)
-    c_log = correlation(main["gap_loss"].values, loglam)
-    c_acc = correlation(main["gap_accuracy"].values, main["lambda_final"].values)
+    loglam = np.log10(np.where(matched["lambda_final"].values > 0, matched["lambda_final"].values, np.nan))
+    c = correlation(matched["gap_loss"].values, matched["lambda_final"].values)
+    c_log = correlation(matched["gap_loss"].values, loglam)
+    c_acc = correlation(matched["gap_accuracy"].values, matched["lambda_final"].values)
     rows["B4"] = claim_row(
         id=f"B4-{task}", figure="B4", study="B", task=task,
         claim=f"Generalization correlates with loss-landscape curvature on {task}",
-        statistic="Spearman rank correlation between the loss gap and the top Hessian eigenvalue over all runs of "
-        f"the main grid (Pearson r on log10 λ beside it); holds when ρ > 0 with p < {alpha}",
+        statistic="Spearman rank correlation between the loss gap and the top Hessian eigenvalue, both at the "
+        "matched point (see B2), over the main grid's runs that reached it (Pearson r on log10 λ beside it); holds "
+        f"when ρ > 0 with p < {alpha}",
         value=c["spearman_r"], p=c["spearman_p"], pearson_r_log=c_log["pearson_r"], pearson_p_log=c_log["pearson_p"],
         pearson_r=c["pearson_r"], pearson_p=c["pearson_p"],
         accuracy_gap={"spearman_r": c_acc["spearman_r"], "spearman_p": c_acc["spearman_p"]},
         matched_train_loss=_pick(correlation(main["gap_loss_matched"].values, main["lambda_final"].values)),
-        alpha=alpha, n=c["n"], preset=preset,
+        **matched_note, alpha=alpha, n=c["n"], preset=preset,
         holds=bool(np.isfinite(c["spearman_p"]) and c["spearman_r"] > 0 and c["spearman_p"] < alpha),
     )
 
     # B7: the excess curvature shows in the trace too; cosine of updates with the true gradient
-    tr = _by_rule(main, "trace_final", rules)
+    tr = _by_rule(matched, "trace_final", rules)
     tr_t = permutation_test(np.concatenate([tr[r] for r in others]), tr[ref], alternative="greater")
-    cos = _by_rule(main, "grad_cosine_mean", rules)
+    cos = _by_rule(matched, "grad_cosine_mean", rules)
     rows["B7"] = claim_row(
         id=f"B7-{task}", figure="B7", study="B", task=task,
         claim=f"The higher curvature of bio-plausible rules is not confined to the top eigenvalue: their Hessian "
         f"trace exceeds {ref_label}'s on {task}",
-        statistic="Hutchinson trace of the W_rec Hessian at the end of training; one-sided permutation test of "
+        statistic="Hutchinson trace of the W_rec Hessian at the matched point (see B2); one-sided permutation test of "
         f"mean(bio rules pooled) − mean({ref_label}); holds when p < {alpha} and the difference is positive",
         value=tr_t["diff"], p=tr_t["p"],
         mean_grad_cosine={r: float(np.nanmean(v)) if np.isfinite(v).any() else None for r, v in cos.items()},
-        alpha=alpha, n=n, preset=preset, holds=bool(np.isfinite(tr_t["p"]) and tr_t["diff"] > 0 and tr_t["p"] < alpha),
+        **matched_note, alpha=alpha, n=int(matched.sizes["run"]), preset=preset,
+        holds=bool(np.isfinite(tr_t["p"]) and tr_t["diff"] > 0 and tr_t["p"] < alpha),
     )
     return rows
 
@@ -608,12 +706,14 @@ def claims_remedies(ds: xr.Dataset, *, task: str, reference: str, lr_rules: list
         holds=bool(ok_ref and ok_bio and others),
     )}
 
-    # B6: larger learning rates and more gradient terms lower curvature and the gap
-    bio_sweep = sweep.isel(run=np.flatnonzero(np.isin(base, others or lr_rules)))
+    # B6: larger learning rates and more gradient terms lower curvature and the gap, at the matched point
+    sweep_m = _matched(sweep)
+    bio_sweep = sweep_m.isel(run=np.flatnonzero(np.isin(sweep_m["base_rule"].values, others or lr_rules)))
     lr_lam = correlation(bio_sweep["lr"].values, bio_sweep["lambda_final"].values)
     lr_gap = correlation(bio_sweep["lr"].values, bio_sweep["gap_loss"].values)
     order = {name: i for i, name in enumerate(terms_axis(windows))}
-    terms = ds.isel(run=np.flatnonzero(ds["terms"].values == 1))
+    terms_all = ds.isel(run=np.flatnonzero(ds["terms"].values == 1))
+    terms = _matched(terms_all)
     rank = np.array([order.get(str(r), np.nan) for r in terms["rule"].values], dtype=np.float64)
     t_lam = correlation(rank, terms["lambda_final"].values)
     t_gap = correlation(rank, terms["gap_loss"].values)
@@ -626,12 +726,15 @@ def claims_remedies(ds: xr.Dataset, *, task: str, reference: str, lr_rules: list
         id=f"B6-{task}", figure="B6", study="B", task=task,
         claim=f"Remedies reduce curvature and the generalization gap ({task}): a larger learning rate for the "
         "truncated rules, and keeping more gradient terms (e-prop → MDGL → tBPTT → BPTT)",
-        statistic="Spearman ρ of the final top eigenvalue and of the loss gap against the learning rate (swept "
-        "non-reference rules pooled) and against the rank on the terms-kept axis; holds when all four are negative "
-        f"with p < {alpha}",
+        statistic="Spearman ρ of the top eigenvalue and of the loss gap at the matched point (see B2; runs that never "
+        "met the training criterion excluded) against the learning rate (swept non-reference rules pooled) and "
+        f"against the rank on the terms-kept axis; holds when all four are negative with p < {alpha}",
         value=t_lam["spearman_r"], p=t_lam["spearman_p"],
         parts={k: {"spearman_r": v["spearman_r"], "spearman_p": v["spearman_p"], "n": v["n"], "holds": verdicts[k]}
                for k, v in parts.items()},
+        criterion=ds.attrs.get("criterion", "") or None,
+        n_excluded={"lr_sweep": int(sweep.sizes["run"] - sweep_m.sizes["run"]),
+                    "terms": int(terms_all.sizes["run"] - terms.sizes["run"])},
         alpha=alpha, n=int(terms.sizes["run"] + bio_sweep.sizes["run"]), preset=preset, holds=all(verdicts.values()),
     )
     return rows

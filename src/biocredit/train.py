@@ -40,6 +40,7 @@ __all__ = [
     "evaluation_batches",
     "has_finite_sets",
     "adapted_penalty",
+    "criterion_reached",
 ]
 
 
@@ -61,6 +62,12 @@ class TrainConfig:
     weight_decay: float = 0.0
     #: tasks with finite sets: trials of the training and test sets evaluated at each checkpoint (first n; 0 = all)
     n_eval_trials: int = 0
+    #: stop criterion (off when ``stop_at`` is None): training ends at the first checkpoint where the per-checkpoint
+    #: metric ``stop_metric`` has reached ``stop_at`` (``>=``; ``<=`` for a metric ending in ``_loss``) at
+    #: ``stop_patience`` consecutive checkpoints after update 0; ``n_updates`` is then the cap (see :func:`train`)
+    stop_metric: str = "train_set_accuracy"
+    stop_at: float | None = None
+    stop_patience: int = 1
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("adam", "sgd"):
@@ -70,6 +77,18 @@ class TrainConfig:
         bad = [c for c in self.checkpoints if not 0 <= c <= self.n_updates]
         if bad:
             raise ValueError(f"checkpoints {bad} lie outside 0..n_updates={self.n_updates}")
+        if self.stop_patience < 1:
+            raise ValueError(f"stop_patience must be >= 1, got {self.stop_patience}")
+        if self.stop_at is not None and not math.isfinite(self.stop_at):
+            raise ValueError(f"stop_at must be a finite number or None, got {self.stop_at!r}")
+
+
+def criterion_reached(metric: str, value: float, threshold: float) -> bool:
+    """Whether checkpoint metric ``metric`` with ``value`` meets the stop threshold: ``value <= threshold`` for a
+    loss (name ending in ``_loss``), ``value >= threshold`` otherwise; never for NaN."""
+    if not math.isfinite(value):
+        return False
+    return value <= threshold if metric.endswith("_loss") else value >= threshold
 
 
 def checkpoint_schedule(n_updates: int, paper_n_updates: int = 1000) -> list[int]:
@@ -139,6 +158,13 @@ def adapted_penalty(penalty: float, activity: float, task_loss: float, decay: fl
     from the next update on.
     """
     return penalty * decay if penalty * activity >= task_loss / 2 else penalty
+
+
+def _stop_now(values: np.ndarray, config: TrainConfig) -> bool:
+    """Whether the last ``stop_patience`` checkpoint values (so far) all meet the stop criterion."""
+    last = values[-config.stop_patience:]
+    return len(last) == config.stop_patience and all(
+        criterion_reached(config.stop_metric, float(v), float(config.stop_at)) for v in last)
 
 
 def has_finite_sets(task: Task) -> bool:
@@ -312,6 +338,15 @@ def train(
 
     ``progress``: show a tqdm bar (on stderr, or on ``progress`` itself when it is a text stream).
 
+    Stop criterion (``config.stop_at`` not None): after each checkpoint's evaluation (from the first update on, so
+    an untrained network never counts as having met it), training ends once
+    ``config.stop_metric`` has met ``stop_at`` (:func:`criterion_reached`) at ``stop_patience`` consecutive
+    checkpoints; that checkpoint is the last one saved. The log keeps its fixed shape (``n_updates`` updates, every
+    scheduled checkpoint) with NaN after the stop. ``attrs['stopped_at']`` is the update where training ended (the
+    stopping checkpoint, else ``n_updates``, or the diverging update) and ``attrs['reached_criterion']`` is 1 when
+    the criterion was met, 0 when the cap ``n_updates`` came first, the run diverged, or no criterion is set
+    (``attrs['stop_criterion']`` then is ``""``; else e.g. ``"train_set_accuracy >= 0.95 x1"``).
+
     With ``resume_path``, the whole training state (weights, optimiser, penalty weight, the batch generator's
     state, the log and the checkpoints so far) is written there atomically every ``resume_every`` updates, and
     a restarted call continues from it; the result is identical to an uninterrupted run. The state is used only if
@@ -341,8 +376,12 @@ def train(
     ckpt_names = ["test_loss", "test_accuracy", "grad_cosine"]
     ckpt_names += [f"{prefix}_{m}" for prefix in eval_sets for m in ("loss", "accuracy")]
     per_ckpt = {k: np.full(len(ckpts), np.nan) for k in ckpt_names}
+    if config.stop_at is not None and config.stop_metric not in per_ckpt:
+        raise ValueError(f"stop_metric {config.stop_metric!r} is not logged for task {task.name!r}; "
+                         f"choose one of {sorted(per_ckpt)}")
     states: list[dict[str, torch.Tensor]] = []
     diverged_at = -1
+    reached = 0
     first = 0
     fingerprint = run_fingerprint(task, model_config, rule, config, seed, run_config) if resume_path else None
     resumed = (_load_resume(resume_path, seed, rule.name, fingerprint) if resume_path and Path(resume_path).exists()
@@ -378,6 +417,9 @@ def train(
                     per_ckpt[f"{prefix}_loss"][k] = float(task.loss(y_b, b))
                 per_ckpt[f"{prefix}_accuracy"][k] = task.accuracy(y_b, b)
             states.append({name: p.detach().cpu().clone() for name, p in model.state_dict().items()})
+            if config.stop_at is not None and step > 0 and _stop_now(per_ckpt[config.stop_metric][: k + 1], config):
+                reached = 1
+                break
         if step == n:
             break
         batch = task.sample_batch(config.batch_size, batch_rng).to(dev)
@@ -420,6 +462,11 @@ def train(
             "seed": seed,
             "task": task.name,
             "diverged_at": diverged_at,
+            "stopped_at": int(step) if reached or diverged_at >= 0 else n,
+            "reached_criterion": reached,
+            "stop_criterion": "" if config.stop_at is None else
+            f"{config.stop_metric} {'<=' if config.stop_metric.endswith('_loss') else '>='} {config.stop_at:g} "
+            f"x{config.stop_patience}",
             "train_config": json.dumps(asdict(config)),
             "model_config": json.dumps(model_config.to_dict()),
         },

@@ -45,11 +45,39 @@ def _acc_label(task: str) -> str:
     return "accuracy (fraction correct)" if task in _CLASSIFICATION else "accuracy (1 − normalised error)"
 
 
-def _runs(ds: xr.Dataset, rule: str, main_only: bool = True) -> xr.Dataset:
+def _runs(ds: xr.Dataset, rule: str, main_only: bool = True, matched: bool | None = None) -> xr.Dataset:
+    """Runs of ``rule`` (main grid only by default); ``matched`` True/False keeps the runs that did / did not reach
+    the matched point (summary variable ``matched``; every run counts as matched in summaries without it)."""
     sel = ds["rule"].values == rule
     if main_only:
         sel &= ds["main"].values == 1
+    if matched is not None:
+        m = ds["matched"].values == 1 if "matched" in ds else np.ones(ds.sizes["run"], dtype=bool)
+        sel &= m if matched else ~m
     return ds.isel(run=np.flatnonzero(sel))
+
+
+def _matched_mask(ds: xr.Dataset) -> np.ndarray:
+    return ds["matched"].values == 1 if "matched" in ds else np.ones(ds.sizes["run"], dtype=bool)
+
+
+def _where(ds: xr.Dataset) -> str:
+    """Where the per-run values are read: the matched point when the runs were trained to a criterion."""
+    c = ds.attrs.get("criterion", "")
+    return f"at the matched point ({c})" if c else "end of training"
+
+
+def _curve_runs(ax, x: np.ndarray, values: np.ndarray, color: str, label: str | None) -> None:
+    """Mean ± SEM when every run shares its x (checkpoints); otherwise (runs stopped at different updates) one thin
+    line per run, each ending at its own last point."""
+    x = np.atleast_2d(x)
+    same = all(np.array_equal(row[np.isfinite(row)], x[0][np.isfinite(x[0])]) for row in x)
+    if same:
+        _curve(ax, x[0], values, color, label)
+        return
+    for i, (xi, yi) in enumerate(zip(x, values, strict=True)):
+        ok = np.isfinite(xi) & np.isfinite(yi)
+        ax.plot(xi[ok], yi[ok], color=color, lw=0.9, alpha=0.7, marker=".", ms=3, label=label if i == 0 else None)
 
 
 def _curve(ax, x: np.ndarray, values: np.ndarray, color: str, label: str | None, ls: str = "-") -> None:
@@ -58,6 +86,10 @@ def _curve(ax, x: np.ndarray, values: np.ndarray, color: str, label: str | None,
     ax.plot(x[ok], mean[ok], color=color, ls=ls, lw=1.8, label=label)
     band = ok & np.isfinite(sem)
     ax.fill_between(x[band], (mean - sem)[band], (mean + sem)[band], color=color, alpha=0.18, lw=0)
+
+
+def _main_runs(ds: xr.Dataset) -> xr.Dataset:
+    return ds.isel(run=np.flatnonzero(ds["main"].values == 1))
 
 
 def _x(runs: xr.Dataset, var: str = "update") -> np.ndarray:
@@ -79,11 +111,22 @@ def _num(v) -> str:
     return "n/a" if v is None or not np.isfinite(v) else f"{v:.3g}"
 
 
-def _strip(ax, ds: xr.Dataset, rules: list[str], var: str, log: bool = False) -> None:
-    """Per-rule points (seeds) with the mean ± SEM as a bar."""
+def _strip(ax, ds: xr.Dataset, rules: list[str], var: str, log: bool = False, matched_only: bool = False) -> None:
+    """Per-rule points (seeds) with the mean ± SEM as a bar. With ``matched_only`` the bar is over the runs at the
+    matched point; runs that never reached it are drawn hollow (flagged, not in the bar) and ``n`` is written."""
     rng = np.random.default_rng(0)
+    labels = []
     for i, rule in enumerate(rules):
-        v = _runs(ds, rule)[var].values
+        r = _runs(ds, rule, matched=True if matched_only else None)
+        labels.append(f"{_label(rule)}\n(n={r.sizes['run']}/{_runs(ds, rule).sizes['run']})" if matched_only
+                      else _label(rule))
+        if matched_only:
+            u = _runs(ds, rule, matched=False)[var].values
+            u = u[np.isfinite(u) & ((u > 0) if log else True)]
+            if u.size:
+                ax.scatter(i + rng.uniform(-0.12, 0.12, u.size), u, facecolors="none", edgecolors=_color(rule),
+                           s=22, alpha=0.8, zorder=3)
+        v = r[var].values
         v = v[np.isfinite(v)]
         if log:
             v = v[v > 0]
@@ -93,7 +136,7 @@ def _strip(ax, ds: xr.Dataset, rules: list[str], var: str, log: bool = False) ->
         mean, sem = mean_sem(v)
         ax.errorbar(i + 0.28, mean, yerr=0 if not np.isfinite(sem) else sem, fmt="_", color="black", ms=14,
                     capsize=3, zorder=4)
-    ax.set_xticks(range(len(rules)), [_label(r) for r in rules], rotation=30, ha="right")
+    ax.set_xticks(range(len(rules)), labels, rotation=30, ha="right")
     ax.set_xlim(-0.6, len(rules) - 0.3)
     if log:
         ax.set_yscale("log")
@@ -117,11 +160,23 @@ def training_curves(ds: xr.Dataset, rules: list[str], task: str):
         ax.plot([], [], color="grey", ls="-", label="training set")
         ax.plot([], [], color="grey", ls="--", label="test set")
         ax.set_xlabel("update (SGD iterations)")
+    crit = ds.attrs.get("criterion", "")
+    title = f"B1 {task}: training and test performance (mean ± SEM over the seeds still training)"
+    if crit:
+        metric, _, level = crit.split()[:3]
+        ax = axes[0] if metric.endswith("accuracy") else axes[1]
+        ax.axhline(float(level), color="black", ls=":", lw=1, label=f"criterion: {metric} {crit.split()[1]} {level}")
+        from biocredit.study_b import reach_table
+
+        reach = "; ".join(f"{_label(x['rule'])} {x['n_reached']}/{x['n']}"
+                          + (f" (median {x['median_updates']:.0f} upd.)" if x["median_updates"] is not None else "")
+                          for x in reach_table(_main_runs(ds), rules))
+        title += f"\nreached the criterion: {reach}"
     axes[0].set_ylabel(_acc_label(task))
     axes[1].set_ylabel(_loss_label(task))
     axes[1].set_yscale("log")
     axes[0].legend(frameon=False, fontsize=7, loc="lower right")
-    fig.suptitle(f"B1 {task}: training and test performance (mean ± SEM over seeds)")
+    fig.suptitle(title, fontsize=10)
     _despine(fig)
     fig.tight_layout()
     return fig
@@ -134,12 +189,12 @@ def gap_by_rule(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
     setup()
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.4))
     unit = _loss_label(task).split(" (")[1].rstrip(")")
-    _strip(axes[0], ds, rules, "gap_loss")
+    _strip(axes[0], ds, rules, "gap_loss", matched_only=True)
     axes[0].set_ylabel(f"gap: test − training loss ({unit})")
-    axes[0].set_title("end of training", fontsize=9)
-    _strip(axes[1], ds, rules, "gap_accuracy")
+    axes[0].set_title(_where(ds) + ("; hollow: never reached" if ds.attrs.get("criterion") else ""), fontsize=8)
+    _strip(axes[1], ds, rules, "gap_accuracy", matched_only=True)
     axes[1].set_ylabel("gap: training − test accuracy")
-    axes[1].set_title("end of training", fontsize=9)
+    axes[1].set_title(_where(ds), fontsize=8)
     _strip(axes[2], ds, rules, "gap_loss_matched")
     m = claim.get("matched_train_loss") or {}
     level = m.get("level")
@@ -167,11 +222,11 @@ def curvature_by_rule(ds: xr.Dataset, rules: list[str], task: str, lr: float, cl
     setup()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.4, 1]})
     for rule in rules:
-        r = _runs(ds, rule)
+        r = _runs(ds, rule, matched=True)
         if r.sizes["run"]:
-            _curve(axes[0], _x(r, "hessian_update"), r["lambda_max"].values, _color(rule),
-                   f"{_label(rule)} (n={r.sizes['run']})")
-    _strip(axes[1], ds, rules, "lambda_final", log=True)
+            _curve_runs(axes[0], r["hessian_update"].values, r["lambda_max"].values, _color(rule),
+                        f"{_label(rule)} (n={r.sizes['run']})")
+    _strip(axes[1], ds, rules, "lambda_final", log=True, matched_only=True)
     for ax in axes:
         ax.axhline(2 / lr, color="black", ls="--", lw=1)
     axes[0].plot([], [], color="black", ls="--", label=f"2/η = {2 / lr:.3g}")
@@ -179,6 +234,7 @@ def curvature_by_rule(ds: xr.Dataset, rules: list[str], task: str, lr: float, cl
     axes[0].set_xlabel("update (SGD iterations)")
     axes[0].set_ylabel("top Hessian eigenvalue λ_max (loss units / weight²)")
     axes[1].set_ylabel("final λ_max (loss units / weight²)")
+    axes[1].set_title(_where(ds), fontsize=8)
     axes[0].legend(frameon=False, fontsize=7)
     fig.suptitle(f"B3 {task}: curvature (W_rec block); bio − BPTT final λ_max {_num(claim['value'])} "
                  f"(p={_p(claim['p'])})", fontsize=10)
@@ -195,13 +251,18 @@ def gap_vs_curvature(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
 
     setup()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    main = ds.isel(run=np.flatnonzero(ds["main"].values == 1))
+    main = _main_runs(ds)
+    main = main.isel(run=np.flatnonzero(_matched_mask(main)))
     for ax, var, ylabel in ((axes[0], "gap_loss", "gap: test − training loss"),
                             (axes[1], "gap_accuracy", "gap: training − test accuracy")):
         for rule in rules:
-            r = _runs(ds, rule)
+            r = _runs(ds, rule, matched=True)
             ax.scatter(r["lambda_final"].values, r[var].values, color=_color(rule), s=24, alpha=0.85,
-                       label=_label(rule))
+                       label=f"{_label(rule)} (n={r.sizes['run']})")
+            u = _runs(ds, rule, matched=False)
+            if u.sizes["run"] and ds.attrs.get("criterion"):
+                ax.scatter(u["lambda_final"].values, u[var].values, facecolors="none", edgecolors=_color(rule),
+                           s=24, alpha=0.6)
         c = correlation(main["lambda_final"].values, main[var].values)
         lam = main["lambda_final"].values
         cl = correlation(np.log10(np.where(lam > 0, lam, np.nan)), main[var].values)
@@ -211,7 +272,9 @@ def gap_vs_curvature(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
         ax.set_xlabel("final λ_max (loss units / weight²)")
         ax.set_ylabel(ylabel)
     axes[0].legend(frameon=False, fontsize=7)
-    fig.suptitle(f"B4 {task}: generalization gap vs curvature", fontsize=10)
+    fig.suptitle(f"B4 {task}: generalization gap vs curvature, {_where(ds)}"
+                 + ("; hollow: never reached (not in the correlations)" if ds.attrs.get("criterion") else ""),
+                 fontsize=10)
     _despine(fig)
     fig.tight_layout()
     return fig
@@ -269,6 +332,7 @@ def remedies(ds: xr.Dataset, lr_rules: list[str], terms: list[str], task: str, c
 
     setup()
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
+    ds = ds.isel(run=np.flatnonzero(_matched_mask(ds)))  # runs at the matched point only (as the B6 claim)
     sweep = _swept(ds)
     for rule in lr_rules:
         _by_lr(axes[0, 0], sweep, rule, "gap_loss")
@@ -298,7 +362,10 @@ def remedies(ds: xr.Dataset, lr_rules: list[str], terms: list[str], task: str, c
     parts = claim.get("parts", {})
     txt = "; ".join(f"{k.replace('_', ' ')} ρ={v['spearman_r']:.2f} (p={_p(v['spearman_p'])})"
                     for k, v in parts.items() if v.get("spearman_r") is not None)
-    fig.suptitle(f"B6 {task}: remedies\n{txt}", fontsize=9)
+    excl = claim.get("n_excluded") or {}
+    fig.suptitle(f"B6 {task}: remedies, {_where(ds)}"
+                 + (f" (never reached, excluded: {excl})" if ds.attrs.get("criterion") else "") + f"\n{txt}",
+                 fontsize=9)
     _despine(fig)
     fig.tight_layout()
     return fig
@@ -313,17 +380,18 @@ def diagnostics(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     grid = ds["grid"].values
     for rule in rules:
-        r = _runs(ds, rule)
+        r = _runs(ds, rule, matched=True)
         if not r.sizes["run"]:
             continue
         label = f"{_label(rule)} (n={r.sizes['run']})"
         dens = np.nanmean(r["density"].values, axis=0) if np.isfinite(r["density"].values).any() else None
         if dens is not None:
             axes[0].plot(grid, np.maximum(dens, 1e-12), color=_color(rule), lw=1.3, label=label)
-        _curve(axes[1], _x(r, "hessian_update"), r["trace"].values, _color(rule), label)
+        _curve_runs(axes[1], r["hessian_update"].values, r["trace"].values, _color(rule), label)
         _curve(axes[2], _x(r), r["grad_cosine"].values, _color(rule), label)
     axes[0].set_yscale("log")
     axes[0].set_ylim(bottom=1e-6)
+    axes[0].set_title(f"spectral density {_where(ds)}", fontsize=8)
     axes[0].set_xlabel("Hessian eigenvalue (loss units / weight²)")
     axes[0].set_ylabel("spectral density (SLQ, per unit eigenvalue)")
     axes[1].set_yscale("symlog", linthresh=1e-2)
