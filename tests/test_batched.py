@@ -159,3 +159,35 @@ def test_bad_groups_are_refused(reach_task):
         train_group(reach_task, ModelConfig(3, 12, 2), BPTT(), _cfg(grad_clip=1.0), [1, 2], device="cpu")
     with pytest.raises(ValueError, match="at least one seed"):
         train_group(reach_task, ModelConfig(3, 12, 2), BPTT(), _cfg(), [], device="cpu")
+
+
+def test_group_runs_write_the_files_train_run_writes(tmp_path):
+    """The workflow-level entry point: each seed's checkpoint file is byte-identical to train_run's, and its metrics
+    NetCDF holds the same numbers and attributes (sparse arch: the mask follows each run's seed)."""
+    import xarray as xr
+
+    from biocredit import pipeline
+    from biocredit.batched import train_group_runs
+    from biocredit.data.hatsopoulos import load_hatsopoulos, make_fake_hatsopoulos_npy
+    from biocredit.io import write_netcdf
+
+    raw = tmp_path / "fake.npy"
+    sha = make_fake_hatsopoulos_npy(raw, n_units=6)
+    data = tmp_path / "data.nc"
+    write_netcdf(load_hatsopoulos(raw, sha256=sha), data)
+    kw = dict(task="reach", task_cfg={}, arch="sparse", arch_cfg={"n_hidden": 10, "density": 0.5}, rule="eprop",
+              train_cfg={"n_updates": 4, "lr": 5e-3, "batch_size": 4, "n_test_trials": 4}, device="cpu")
+    seeds = [1, 2]
+    outs = [(str(tmp_path / f"g{s}" / "checkpoints.pt"), str(tmp_path / f"g{s}" / "metrics.nc")) for s in seeds]
+    train_group_runs(str(data), outs, seeds=seeds, **kw)
+    for seed, (ckpt, met) in zip(seeds, outs, strict=True):
+        d = tmp_path / f"s{seed}"
+        pipeline.train_run(str(data), str(d / "checkpoints.pt"), str(d / "metrics.nc"), seed=seed, progress=False,
+                           **kw)
+        assert (d / "checkpoints.pt").read_bytes() == open(ckpt, "rb").read()
+        with xr.open_dataset(met) as a, xr.open_dataset(d / "metrics.nc") as b:
+            xr.testing.assert_identical(a.load(), b.load())
+    with pytest.raises(ValueError, match="'eprop_random'"):
+        train_group_runs(str(data), outs, seeds=seeds, **{**kw, "rule": "eprop_random"})
+    with pytest.raises(ValueError, match="2 output pairs for 3 seeds"):
+        train_group_runs(str(data), outs, seeds=[1, 2, 3], **kw)

@@ -57,7 +57,7 @@ from biocredit.train import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BatchedRNN", "train_group", "check_groupable", "batched_recurrence"]
+__all__ = ["BatchedRNN", "train_group", "train_group_runs", "check_groupable", "batched_recurrence"]
 
 #: parameter names in :class:`~biocredit.model.RateRNN`'s order (its ``state_dict`` and ``parameters()``)
 PARAM_NAMES = ("w_in", "w_rec", "b", "w_out", "b_out", "a0")
@@ -376,3 +376,46 @@ def train_group(
         )
         results.append(TrainResult(configs[i], ckpts[: len(states[i])], states[i], metrics))
     return results
+
+
+def train_group_runs(
+    data,
+    outputs: list[tuple[str, str]],
+    *,
+    task: str,
+    task_cfg: dict,
+    arch: str,
+    arch_cfg: dict,
+    rule: str,
+    seeds: list[int],
+    train_cfg: dict,
+    device: str = "auto",
+    rule_options: dict | None = None,
+) -> None:
+    """The workflow's :func:`biocredit.pipeline.train_run` for a group of seeds: write each seed's checkpoints and
+    metrics (``outputs[i] = (checkpoints_path, metrics_path)`` for ``seeds[i]``), the same files ``train_run``
+    writes for that seed (tested), from one batched run. No resume state is kept (a killed group job restarts from
+    scratch). Not wired into the Snakefile yet: a group rule would produce the per-seed outputs of ``rules/train.smk``.
+    """
+    from biocredit import __version__
+    from biocredit.io import write_netcdf
+    from biocredit.pipeline import _model_config, _train_config, load_task
+    from biocredit.rules import make_rule
+    from biocredit.rules import rule_options as accepted_options
+    from biocredit.train import save_checkpoints
+
+    if len(outputs) != len(seeds):
+        raise ValueError(f"train_group_runs got {len(outputs)} output pairs for {len(seeds)} seeds")
+    if "seed" in accepted_options(rule):
+        raise ValueError(f"learning rule {rule!r} draws per-seed random matrices; it cannot be trained as a batched "
+                         "seed group: train its seeds separately")
+    t = load_task(task, task_cfg, data)
+    results = train_group(t, [_model_config(t, arch_cfg, s) for s in seeds], make_rule(rule, **(rule_options or {})),
+                          _train_config(train_cfg), seeds, device)
+    for seed, result, (out_checkpoints, out_metrics) in zip(seeds, results, outputs, strict=True):
+        meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}
+        result.metrics.attrs.update({k: str(v) if isinstance(v, str) else v for k, v in meta.items()})
+        save_checkpoints(result, out_checkpoints, extra=meta)
+        write_netcdf(result.metrics, out_metrics)
+        log.info("trained %s (batched group of %d); final test accuracy %.4f", meta, len(seeds),
+                 float(result.metrics.test_accuracy[-1]))
