@@ -191,3 +191,35 @@ def test_group_runs_write_the_files_train_run_writes(tmp_path):
         train_group_runs(str(data), outs, seeds=seeds, **{**kw, "rule": "eprop_random"})
     with pytest.raises(ValueError, match="2 output pairs for 3 seeds"):
         train_group_runs(str(data), outs, seeds=[1, 2, 3], **kw)
+
+
+def test_workflow_plans_group_jobs_only_when_asked(tmp_path):
+    """`group_seeds: true` replaces the per-seed study-A train jobs of bptt/eprop/tbptt by one train_group job per
+    (task, arch, rule) with every seed's outputs; the default plans none (dry runs)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    def dry(*extra):
+        proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-d", str(tmp_path / "w"), "--configfile",
+                               str(REPO / "config.yaml"), *extra], cwd=REPO, capture_output=True, text=True,
+                              timeout=900)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return proc.stdout + proc.stderr
+
+    def counts(text):
+        rows = [line.split() for line in text.splitlines() if line.startswith(("train ", "train_group "))]
+        return {r[0]: int(r[1]) for r in rows}
+
+    plain = counts(dry())
+    on = tmp_path / "group.yaml"
+    on.write_text("group_seeds: true\n")
+    grouped_text = dry(str(on))
+    grouped = counts(grouped_text)
+    assert "train_group" not in plain and grouped["train_group"] > 0
+    import yaml
+
+    n_seeds = len(yaml.safe_load((REPO / "config.yaml").read_text())["similarity"]["seeds"])
+    assert plain["train"] - grouped["train"] == grouped["train_group"] * n_seeds
+    assert "results/logs/train_group/similarity/reach/base/eprop.log" in grouped_text
