@@ -14,6 +14,7 @@ report: "rules/report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
+include: "rules/train_group.smk"  # config group_seeds: batched seed groups
 include: "rules/activity.smk"
 include: "rules/similarity.smk"
 include: "rules/curvature.smk"

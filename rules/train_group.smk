@@ -1,0 +1,42 @@
+# Optional (config key `group_seeds`): all seeds of one study-A (task, arch, rule) as one batched job
+# (biocredit.batched.train_group_runs), writing the same per-seed files as rule `train`. Only for rules defined
+# by where they cut the recurrence (bptt, eprop, tbptt); other rules keep one job per seed.
+
+include: "common_group.smk"
+
+
+if group_seeds_on():
+
+    ruleorder: train_group > train
+
+    rule train_group:
+        input:
+            data=task_data,
+            lib=lib("model.py", "rules", "tasks", "train.py", "pipeline.py", "batched.py"),
+        output:
+            checkpoints=expand(
+                "results/runs/similarity/{{task}}/{{arch}}/{{rule_name}}/seed{seed}/checkpoints.pt",
+                seed=config[STUDY_A]["seeds"],
+            ),
+            metrics=expand(
+                "results/runs/similarity/{{task}}/{{arch}}/{{rule_name}}/seed{seed}/metrics.nc",
+                seed=config[STUDY_A]["seeds"],
+            ),
+        wildcard_constraints:
+            rule_name="|".join(GROUPABLE_RULES),
+        params:
+            run=group_run_params,
+            seeds=config[STUDY_A]["seeds"],
+            device=config["device"],
+        threads: 1
+        resources:
+            mem_mb=2000 * len(config[STUDY_A]["seeds"]),
+            runtime=120 * len(config[STUDY_A]["seeds"]),
+        log:
+            "results/logs/train_group/similarity/{task}/{arch}/{rule_name}.log",
+        benchmark:
+            "results/benchmarks/train_group/similarity/{task}/{arch}/{rule_name}.tsv"
+        conda:
+            ENV
+        script:
+            "../scripts/train_group.py"

@@ -1,0 +1,424 @@
+"""Several seeds of one configuration trained as one batched model (issue 11 item 3).
+
+:func:`train_group` trains ``K`` networks that share the task, architecture, learning rule and training config and
+differ only in their seed (and, as the workflow builds them, in ``conn_seed``, which follows the seed). Their
+parameters are stacked along a leading seed axis (``W_rec`` is ``(K, N, N)``, ...), so that every matrix product of
+a training step is one batched product (``bmm``/``baddbmm``) over the ``K`` networks instead of ``K`` small ones:
+on a GPU this fills the device where one reach-size network cannot. Everything else is kept per seed and done
+exactly as :func:`biocredit.train.train` does it: the initial weights come from each seed's ``init`` stream, the
+training batches from its ``batches`` stream, the test batch from :func:`~biocredit.train.evaluation_batches`,
+the activity-penalty weight adapts per seed (:func:`~biocredit.train.adapted_penalty`), a seed whose loss turns
+non-finite stops (its log keeps NaN, ``attrs['diverged_at']`` records the update) while the others go on, and
+each seed gets its own :class:`~biocredit.train.TrainResult` (checkpoint states, metrics), ready for
+:func:`~biocredit.train.save_checkpoints`.
+
+Why the numbers equal separate runs: the loss of the group is the sum of the per-seed losses, and no parameter is
+shared, so each seed's gradient is that of its own loss; Adam and SGD act element by element, so one optimiser on
+the stacked tensors takes each seed's own step. The recurrence runs in :class:`_BatchedRecurrence`, which does the
+same operations in the same order as the fused single-network core (:class:`biocredit.model._FusedRecurrence`)
+with each matrix product batched; the loss, penalty, L2 term and accuracy are computed per seed by the very
+functions ``train`` uses, on slices laid out as ``train`` lays them out. On a CPU the batched products of the BLAS
+round like the single ones in the cases tested (the tests check bit equality there and a float tolerance as the
+fallback), on a GPU they may round differently (cuBLAS picks kernels by shape), so per-seed numbers agree to float
+rounding amplified by training, not bit for bit.
+
+Scope: rules that act through :meth:`~biocredit.rules.LearningRule.cuts_recurrence` alone (``bptt``, ``eprop``,
+``tbptt``: the rules of study A's main comparison); any rule with another hook (random feedback, one-step credit,
+a credit matrix or gain, no activity credit) is refused by name. Tasks with a finite training set (sMNIST) keep
+their sampler state in the task object, which the seeds would share: refused too. ``grad_clip > 0`` is refused
+(the clip norm would have to be taken per seed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import asdict, replace
+
+import numpy as np
+import torch
+import xarray as xr
+
+from biocredit._memory import keep_freed_memory
+from biocredit.model import _ACTIVATIONS_INTO, ACTIVATION_GRADS, ACTIVATIONS, ModelConfig, RateRNN, mean_square
+from biocredit.rules import BPTT, LearningRule
+from biocredit.rules.base import LearningRule as _Base
+from biocredit.train import (
+    TrainConfig,
+    TrainResult,
+    adapted_penalty,
+    evaluation_batches,
+    has_finite_sets,
+    resolve_device,
+    seed_streams,
+    weight_decay_term,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["BatchedRNN", "train_group", "train_group_runs", "check_groupable", "batched_recurrence"]
+
+#: parameter names in :class:`~biocredit.model.RateRNN`'s order (its ``state_dict`` and ``parameters()``)
+PARAM_NAMES = ("w_in", "w_rec", "b", "w_out", "b_out", "a0")
+
+
+def check_groupable(task, rule: LearningRule, config: TrainConfig) -> None:
+    """Raise ``ValueError`` naming what cannot be trained as a batched group: a rule with any hook other than
+    :meth:`~biocredit.rules.LearningRule.cuts_recurrence`, a task with a finite training set, ``grad_clip > 0``."""
+    cls = type(rule)
+    hooks = []
+    if cls.readout is not _Base.readout:
+        hooks.append("its own readout feedback")
+    if cls.credit_matrix is not _Base.credit_matrix:
+        hooks.append("a recurrent credit matrix")
+    if rule.one_step_credit:
+        hooks.append("one-step credit")
+    if not rule.activity_credit:
+        hooks.append("no activity credit")
+    if rule.recurrent_credit_gain is not None:
+        hooks.append("a recurrent credit gain")
+    if hooks:
+        raise ValueError(f"learning rule {rule.name!r} cannot be trained as a batched seed group (it uses "
+                         f"{', '.join(hooks)}); train_group supports rules defined by cuts_recurrence alone "
+                         "(bptt, eprop, tbptt): train its seeds separately")
+    if has_finite_sets(task) or hasattr(task, "sampler_state"):
+        raise ValueError(f"task {getattr(task, 'name', type(task).__name__)!r} has a finite training set whose "
+                         "sampler state lives in the task object; train_group cannot share it between seeds")
+    if config.grad_clip > 0:
+        raise ValueError(f"train_group does not support grad_clip > 0 (got {config.grad_clip}): the clip norm is "
+                         "per seed; train these seeds separately")
+
+
+class _BatchedRecurrence(torch.autograd.Function):
+    """:class:`biocredit.model._FusedRecurrence` for ``K`` networks at once, restricted to the ``cut`` schedule (no
+    one-step credit, credit matrix or gain). Layout ``(K, T, B, N)``: each network's rates are time-major and
+    contiguous, as in the single core, and each step is one ``(K, B, N)`` block of strided views. Same operations,
+    same order, with ``addmm`` -> ``baddbmm`` and ``mm`` -> ``bmm``."""
+
+    @staticmethod
+    def forward(ctx, drive, a0, w_rec, alpha, activation, cut):
+        f_into = _ACTIVATIONS_INTO[activation]
+        k, n_steps, batch, n = drive.shape
+        leak = alpha != 1
+        h_all = drive.new_empty(k, n_steps, batch, n)
+        w_t = (w_rec.transpose(1, 2) * alpha) if leak else w_rec.transpose(1, 2)
+        a = a0.unsqueeze(1).expand(k, batch, n).contiguous()
+        h = ACTIVATIONS[activation](a)
+        for t in range(n_steps):
+            if leak:
+                a = torch.baddbmm(drive[:, t], h, w_t, alpha=1.0, beta=alpha).add_(a, alpha=1 - alpha)
+            else:
+                a = torch.baddbmm(drive[:, t], h, w_t)
+            h = f_into(a, h_all[:, t])
+        ctx.save_for_backward(a0, w_rec, h_all)
+        ctx.alpha, ctx.activation, ctx.cut = alpha, activation, cut
+        return h_all
+
+    @staticmethod
+    def backward(ctx, grad_h):
+        a0, w_rec, h_all = ctx.saved_tensors
+        alpha, cut = ctx.alpha, ctx.cut
+        leak = alpha != 1
+        k, n_steps, batch, n = h_all.shape
+        grad_h = grad_h.contiguous()
+        f_grad = ACTIVATION_GRADS[ctx.activation]
+        w_back = w_rec * alpha if leak else w_rec
+        grad_a_all = torch.empty_like(h_all)
+        gain = torch.empty_like(h_all[:, 0])
+        total_h = grad_h[:, -1]
+        grad_a = None
+        for t in range(n_steps - 1, -1, -1):
+            f_grad(h_all[:, t], out=gain)
+            grad_a = torch.mul(total_h, gain, out=grad_a_all[:, t])
+            if leak and t < n_steps - 1:
+                grad_a.add_(grad_a_all[:, t + 1], alpha=1 - alpha)
+            if t > 0:
+                total_h = grad_h[:, t - 1] if cut[t] else torch.baddbmm(grad_h[:, t - 1], grad_a, w_back)
+        h0 = ACTIVATIONS[ctx.activation](a0)
+        grad_a0 = grad_a.sum(1) * (1 - alpha) if leak else torch.zeros_like(h0)
+        if not cut[0]:
+            back = torch.bmm(grad_a, w_back).sum(1)
+            grad_a0 = grad_a0 + back * f_grad(h0)
+        grad_drive = grad_a_all.mul_(alpha) if leak else grad_a_all
+        grad_w_rec = torch.bmm(grad_drive[:, 1:].reshape(k, -1, n).transpose(1, 2),
+                               h_all[:, :-1].reshape(k, -1, n))
+        # step 0 with h0: an outer product per network, as the single core does it (a batched product this thin
+        # takes the CPU's naive kernel, which rounds unlike the BLAS call of the single core)
+        first = grad_drive[:, 0].sum(1, keepdim=True)
+        for i in range(k):
+            grad_w_rec[i].addmm_(first[i].t(), h0[i].unsqueeze(0))
+        return grad_drive, grad_a0, grad_w_rec, None, None, None
+
+
+def batched_recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True):
+    """Rates ``(K, T, B, N)`` of ``K`` networks driven by ``drive`` ``(K, T, B, N)`` from ``a0`` ``(K, N)`` through
+    ``w_rec`` ``(K, N, N)``; ``cut`` as in :func:`biocredit.model.recurrence`. ``fused=False`` runs a plain autograd
+    loop with ``bmm`` (reference for the tests)."""
+    cut = tuple(bool(c) for c in cut)
+    if fused:
+        return _BatchedRecurrence.apply(drive, a0, w_rec, alpha, activation, cut)
+    f = ACTIVATIONS[activation]
+    k, n_steps, batch, n = drive.shape
+    a = a0.unsqueeze(1).expand(k, batch, n)
+    h = f(a)
+    rates = []
+    for t in range(n_steps):
+        h_seen = h.detach() if cut[t] else h
+        a = (1 - alpha) * a + alpha * (torch.bmm(h_seen, w_rec.transpose(1, 2)) + drive[:, t])
+        h = f(a)
+        rates.append(h)
+    return torch.stack(rates, dim=1)
+
+
+class BatchedRNN(torch.nn.Module):
+    """``K`` :class:`~biocredit.model.RateRNN` networks of one architecture with stacked parameters (each of shape
+    ``(K, *single shape)``), built from the given single networks (their fixed masks and signs are kept)."""
+
+    def __init__(self, models: list[RateRNN]) -> None:
+        super().__init__()
+        if not models:
+            raise ValueError("BatchedRNN needs at least one network")
+        first = models[0].config
+        for m in models[1:]:
+            if replace(m.config, conn_seed=first.conn_seed) != first:
+                raise ValueError(f"networks of one batched group must share their architecture; got {m.config} "
+                                 f"and {first}")
+        self.config = first
+        self.alpha = models[0].alpha
+        for name in PARAM_NAMES:
+            ps = [getattr(m, name) for m in models]
+            self.register_parameter(name, torch.nn.Parameter(torch.stack([p.detach() for p in ps]).clone(),
+                                                             requires_grad=ps[0].requires_grad))
+        masks = [m.rec_mask for m in models]
+        self.register_buffer("rec_mask", None if masks[0] is None else torch.stack(masks), persistent=False)
+        self.register_buffer("dale_signs", models[0].dale_signs, persistent=False)
+
+    @property
+    def n_networks(self) -> int:
+        return self.w_rec.shape[0]
+
+    def effective_w_rec(self) -> torch.Tensor:
+        w = self.w_rec
+        if self.dale_signs is not None:
+            w = w.abs() * self.dale_signs.to(w.dtype)
+        if self.rec_mask is not None:
+            w = w * self.rec_mask.to(w.dtype)
+        return w
+
+    def forward(self, x: torch.Tensor, rule: LearningRule | None = None, fused: bool = True):
+        """Run network ``k`` on ``x[k]`` (``x``: ``(K, B, T, n_in)``); return ``(y, h)`` laid out ``(K, T, B, ·)``
+        (``y[k].transpose(0, 1)`` is what network ``k`` alone returns)."""
+        rule = rule or BPTT()
+        k, batch, n_steps, n_in = x.shape
+        x_aug = torch.cat([x.transpose(1, 2), x.new_ones(k, n_steps, batch, 1)], dim=3).view(k, n_steps * batch,
+                                                                                             n_in + 1)
+        w_aug = torch.cat([self.w_in, self.b.unsqueeze(2)], dim=2).transpose(1, 2).contiguous()
+        drive = torch.bmm(x_aug, w_aug).view(k, n_steps, batch, -1)
+        cut = [rule.cuts_recurrence(t, n_steps) for t in range(n_steps)]
+        h = batched_recurrence(drive, self.a0, self.effective_w_rec(), self.alpha, self.config.activation, cut,
+                               fused=fused)
+        n = h.shape[-1]
+        y = torch.baddbmm(self.b_out.unsqueeze(1), h.reshape(k, n_steps * batch, n), self.w_out.transpose(1, 2))
+        return y.view(k, n_steps, batch, -1), h
+
+    def state(self, i: int) -> dict[str, torch.Tensor]:
+        """Network ``i``'s parameters as a :class:`~biocredit.model.RateRNN` state dict (on the CPU)."""
+        return {name: getattr(self, name)[i].detach().cpu().clone() for name in PARAM_NAMES}
+
+
+class _Slice:
+    """Network ``i`` of a :class:`BatchedRNN`, with the attributes :func:`~biocredit.train.weight_decay_term` reads."""
+
+    def __init__(self, model: BatchedRNN, i: int) -> None:
+        self.w_in, self.w_rec, self.w_out = model.w_in[i], model.w_rec[i], model.w_out[i]
+
+
+def _seed_model_configs(model_config, seeds) -> list[ModelConfig]:
+    if isinstance(model_config, ModelConfig):
+        return [model_config] * len(seeds)
+    configs = list(model_config)
+    if len(configs) != len(seeds):
+        raise ValueError(f"train_group got {len(configs)} model configs for {len(seeds)} seeds")
+    return configs
+
+
+def train_group(
+    task,
+    model_config: ModelConfig | list[ModelConfig],
+    rule: LearningRule,
+    config: TrainConfig,
+    seeds: list[int],
+    device: str = "auto",
+) -> list[TrainResult]:
+    """Train one network per seed in ``seeds`` as one batched model; return their results in seed order, each
+    equal (see the module docstring) to ``train(task, model_config, rule, config, seed, device)``.
+
+    ``model_config``: one config for every seed, or one per seed (the workflow sets ``conn_seed`` to the run's
+    seed), equal apart from ``conn_seed``. Raises ``ValueError`` for an unsupported rule, task or config
+    (:func:`check_groupable`), repeated seeds or mismatched architectures.
+    """
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("train_group needs at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"train_group got repeated seeds {seeds}")
+    check_groupable(task, rule, config)
+    configs = _seed_model_configs(model_config, seeds)
+    keep_freed_memory()
+    dev = resolve_device(device)
+    streams = [seed_streams(s) for s in seeds]
+    singles = [RateRNN(c, generator=torch.Generator().manual_seed(st["init"])) for c, st in zip(configs, streams,
+                                                                                             strict=True)]
+    model = BatchedRNN(singles).to(dev)
+    k_all = len(seeds)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = (torch.optim.Adam(params, lr=config.lr) if config.optimizer == "adam"
+           else torch.optim.SGD(params, lr=config.lr))
+    rngs = [np.random.default_rng(st["batches"]) for st in streams]
+    tests = [evaluation_batches(task, s, config.n_test_trials, config.n_eval_trials)["test"].to(dev) for s in seeds]
+    test_x = torch.stack([b.x for b in tests])
+    wd = float(config.weight_decay)
+    exact = BPTT()
+    penalties = [float(config.activity_penalty)] * k_all
+    ckpts = sorted(set(config.checkpoints))
+    ckpt_set = set(ckpts)
+    n = config.n_updates
+    names_u = ("loss", "task_loss", "penalty_weight", "activity", "accuracy")
+    per_update = [{name: np.full(n, np.nan) for name in names_u} for _ in seeds]
+    per_ckpt = [{name: np.full(len(ckpts), np.nan) for name in ("test_loss", "test_accuracy", "grad_cosine")}
+                for _ in seeds]
+    states: list[list[dict[str, torch.Tensor]]] = [[] for _ in seeds]
+    diverged_at = [-1] * k_all
+    active = list(range(k_all))
+
+    def seed_losses(x, batches, use_rule, which):
+        y, h = model(x, use_rule)
+        out = {}
+        for i in which:
+            y_i = y[i].transpose(0, 1)
+            task_loss = task.loss(y_i, batches[i])
+            activity = mean_square(h[i].transpose(0, 1))
+            loss = task_loss + penalties[i] * activity
+            if wd:
+                loss = loss + weight_decay_term(_Slice(model, i), wd)
+            out[i] = (task_loss, activity, loss, y_i)
+        return out
+
+    def flat_grads(which):
+        return {i: torch.cat([p.grad[i].reshape(-1) for p in model.parameters() if p.grad is not None])
+                for i in which}
+
+    for step in range(n + 1):
+        if step in ckpt_set:
+            c = ckpts.index(step)
+            with torch.no_grad():
+                y_test = model(test_x, exact)[0]
+            for i in active:
+                y_i = y_test[i].transpose(0, 1)
+                per_ckpt[i]["test_loss"][c] = float(task.loss(y_i, tests[i]))
+                per_ckpt[i]["test_accuracy"][c] = task.accuracy(y_i, tests[i])
+                states[i].append(model.state(i))
+        if step == n or not active:
+            break
+        batches = [task.sample_batch(config.batch_size, rngs[i]).to(dev) if i in active else None
+                   for i in range(k_all)]
+        # a diverged network keeps running on a copy of another's batch (its numbers are no longer used)
+        x = torch.stack([batches[i if i in active else active[0]].x for i in range(k_all)])
+        g_exact = None
+        if step in ckpt_set and not isinstance(rule, BPTT):
+            opt.zero_grad()
+            terms = seed_losses(x, batches, exact, active)
+            sum(t[2] for t in terms.values()).backward()
+            g_exact = flat_grads(active)
+        opt.zero_grad()
+        terms = seed_losses(x, batches, rule, active)
+        # (task loss, activity, loss) of every seed in one transfer (one device sync instead of 3 per seed)
+        values = dict(zip(active, torch.stack([torch.stack(terms[i][:3]) for i in active]).detach().cpu().tolist(),
+                          strict=True))
+        for i in list(active):
+            if not math.isfinite(values[i][2]):
+                diverged_at[i] = step
+                active.remove(i)
+                log.warning("seed %d: non-finite loss at update %d; it stops and is marked diverged", seeds[i], step)
+        if not active:
+            break
+        sum(terms[i][2] for i in active).backward()
+        if step in ckpt_set:
+            g_rule = flat_grads(active)
+            for i in active:
+                cos = (1.0 if g_exact is None
+                       else float(torch.nn.functional.cosine_similarity(g_rule[i], g_exact[i], dim=0)))
+                per_ckpt[i]["grad_cosine"][ckpts.index(step)] = cos
+        opt.step()
+        for i in active:
+            task_loss, activity, loss = values[i]
+            log_i = per_update[i]
+            log_i["loss"][step] = loss
+            log_i["task_loss"][step] = task_loss
+            log_i["penalty_weight"][step] = penalties[i]
+            log_i["activity"][step] = activity
+            if config.adapt_penalty:
+                penalties[i] = adapted_penalty(penalties[i], activity, task_loss, config.penalty_decay)
+            log_i["accuracy"][step] = task.accuracy(terms[i][3], batches[i])
+
+    results = []
+    for i, seed in enumerate(seeds):
+        metrics = xr.Dataset(
+            {name: ("update", v) for name, v in per_update[i].items()}
+            | {name: ("checkpoint", v) for name, v in per_ckpt[i].items()},
+            coords={"update": np.arange(n), "checkpoint": np.array(ckpts)},
+            attrs={
+                "rule": rule.name,
+                "seed": seed,
+                "task": task.name,
+                "diverged_at": diverged_at[i],
+                "train_config": json.dumps(asdict(config)),
+                "model_config": json.dumps(configs[i].to_dict()),
+            },
+        )
+        results.append(TrainResult(configs[i], ckpts[: len(states[i])], states[i], metrics))
+    return results
+
+
+def train_group_runs(
+    data,
+    outputs: list[tuple[str, str]],
+    *,
+    task: str,
+    task_cfg: dict,
+    arch: str,
+    arch_cfg: dict,
+    rule: str,
+    seeds: list[int],
+    train_cfg: dict,
+    device: str = "auto",
+    rule_options: dict | None = None,
+) -> None:
+    """The workflow's :func:`biocredit.pipeline.train_run` for a group of seeds: write each seed's checkpoints and
+    metrics (``outputs[i] = (checkpoints_path, metrics_path)`` for ``seeds[i]``), the same files ``train_run``
+    writes for that seed (tested), from one batched run. No resume state is kept (a killed group job restarts from
+    scratch). Not wired into the Snakefile yet: a group rule would produce the per-seed outputs of ``rules/train.smk``.
+    """
+    from biocredit import __version__
+    from biocredit.io import write_netcdf
+    from biocredit.pipeline import _model_config, _train_config, load_task
+    from biocredit.rules import make_rule
+    from biocredit.rules import rule_options as accepted_options
+    from biocredit.train import save_checkpoints
+
+    if len(outputs) != len(seeds):
+        raise ValueError(f"train_group_runs got {len(outputs)} output pairs for {len(seeds)} seeds")
+    if "seed" in accepted_options(rule):
+        raise ValueError(f"learning rule {rule!r} draws per-seed random matrices; it cannot be trained as a batched "
+                         "seed group: train its seeds separately")
+    t = load_task(task, task_cfg, data)
+    results = train_group(t, [_model_config(t, arch_cfg, s) for s in seeds], make_rule(rule, **(rule_options or {})),
+                          _train_config(train_cfg), seeds, device)
+    for seed, result, (out_checkpoints, out_metrics) in zip(seeds, results, outputs, strict=True):
+        meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}
+        result.metrics.attrs.update({k: str(v) if isinstance(v, str) else v for k, v in meta.items()})
+        save_checkpoints(result, out_checkpoints, extra=meta)
+        write_netcdf(result.metrics, out_metrics)
+        log.info("trained %s (batched group of %d); final test accuracy %.4f", meta, len(seeds),
+                 float(result.metrics.test_accuracy[-1]))
