@@ -157,6 +157,9 @@ def test_bad_groups_are_refused(reach_task):
         train_group(reach_task, [ModelConfig(3, 12, 2)] * 2, BPTT(), _cfg(), [1, 2, 3], device="cpu")
     with pytest.raises(ValueError, match="grad_clip"):
         train_group(reach_task, ModelConfig(3, 12, 2), BPTT(), _cfg(grad_clip=1.0), [1, 2], device="cpu")
+    with pytest.raises(ValueError, match="stop criterion"):
+        train_group(reach_task, ModelConfig(3, 12, 2), BPTT(), _cfg(stop_at=0.5, stop_metric="test_accuracy"), [1, 2],
+                    device="cpu")
     with pytest.raises(ValueError, match="at least one seed"):
         train_group(reach_task, ModelConfig(3, 12, 2), BPTT(), _cfg(), [], device="cpu")
 

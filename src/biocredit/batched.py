@@ -88,6 +88,9 @@ def check_groupable(task, rule: LearningRule, config: TrainConfig) -> None:
     if config.grad_clip > 0:
         raise ValueError(f"train_group does not support grad_clip > 0 (got {config.grad_clip}): the clip norm is "
                          "per seed; train these seeds separately")
+    if config.stop_at is not None:
+        raise ValueError(f"train_group does not support a stop criterion (stop_at = {config.stop_at}): each seed "
+                         "would stop at its own update; train these seeds separately")
 
 
 class _BatchedRecurrence(torch.autograd.Function):
@@ -373,6 +376,10 @@ def train_group(
                 "seed": seed,
                 "task": task.name,
                 "diverged_at": diverged_at[i],
+                # as train(): no stop criterion here (refused above), so a run ends at the cap or where it diverged
+                "stopped_at": diverged_at[i] if diverged_at[i] >= 0 else n,
+                "reached_criterion": 0,
+                "stop_criterion": "",
                 "train_config": json.dumps(asdict(config)),
                 "model_config": json.dumps(configs[i].to_dict()),
             },
