@@ -14,6 +14,7 @@ from biocredit import io as bio
 from biocredit.model import ModelConfig
 from biocredit.rules import EProp
 from biocredit.train import TrainConfig, load_checkpoints, save_checkpoints, train
+from tests.killed import Killed, die_after
 
 
 def _result(reach_task):
@@ -87,23 +88,9 @@ def test_existing_output_survives_a_failed_rewrite(tmp_path):
 # --- issue 13: nothing silent -------------------------------------------------------------------------------------
 
 
-class _Killed(Exception):
-    pass
-
-
 def _train_small(task, resume, lr=1e-2, n_hidden=6, kill_after=None):
     """A 12-update run with a resume state every 4 updates; ``kill_after`` batches, it dies like a killed job."""
-    if kill_after is not None:
-        calls = {"n": 0}
-        original = task.sample_batch
-
-        def dying(batch_size, rng):
-            calls["n"] += 1
-            if calls["n"] > kill_after:
-                raise _Killed
-            return original(batch_size, rng)
-
-        task.sample_batch = dying
+    die_after(task, kill_after)
     cfg = TrainConfig(n_updates=12, lr=lr, batch_size=4, n_test_trials=4, checkpoints=(0, 6, 12))
     try:
         return train(task, ModelConfig(3, n_hidden, 2), EProp(), cfg, seed=0, progress=False, resume_path=resume,
@@ -117,7 +104,7 @@ def test_resume_state_of_another_config_is_not_used(reach_task, tmp_path, caplog
     """Kill a run, change lr or n_hidden, rerun: the rerun equals a fresh run of the new config (no crash, no
     optimiser state or weights carried over from the old one), and the log says which setting differs."""
     resume = tmp_path / "resume.pt"
-    with pytest.raises(_Killed):
+    with pytest.raises(Killed):
         _train_small(reach_task, resume, kill_after=10)  # 1 test batch + 9 updates: state saved at update 8
     assert int(torch.load(resume, weights_only=True)["step"]) == 8
     with caplog.at_level("WARNING", logger="biocredit.train"):
@@ -133,7 +120,7 @@ def test_resume_state_of_another_config_is_not_used(reach_task, tmp_path, caplog
 
 def test_resume_state_of_the_same_config_is_used(reach_task, tmp_path, caplog):
     resume = tmp_path / "resume.pt"
-    with pytest.raises(_Killed):
+    with pytest.raises(Killed):
         _train_small(reach_task, resume, kill_after=10)
     with caplog.at_level("INFO", logger="biocredit.train"):
         resumed = _train_small(reach_task, resume)

@@ -17,6 +17,7 @@ from biocredit.data.hatsopoulos import load_hatsopoulos, make_fake_hatsopoulos_n
 from biocredit.io import write_netcdf
 from biocredit.pipeline import train_run
 from biocredit.train import load_checkpoints
+from tests.killed import Killed, die_after
 
 KW = dict(
     task="reach", task_cfg={"n_steps": 300}, arch="tiny", arch_cfg={"n_hidden": 8}, rule="eprop", seed=7,
@@ -92,22 +93,9 @@ def test_resume_restores_a_finite_training_set_sampler(tmp_path):
     from biocredit.tasks import SequentialDigits
     from biocredit.train import TrainConfig, train
 
-    class Killed(Exception):
-        pass
-
     def run(resume=None, kill_after=None):
         task = SequentialDigits.from_sklearn_digits(n_train=40, n_validation=20, n_test=20, seed=0)
-        if kill_after is not None:
-            calls = {"n": 0}
-            original = task.sample_batch
-
-            def dying(batch_size, rng):
-                calls["n"] += 1
-                if calls["n"] > kill_after:
-                    raise Killed
-                return original(batch_size, rng)
-
-            task.sample_batch = dying
+        die_after(task, kill_after)
         cfg = TrainConfig(n_updates=30, lr=1e-2, batch_size=16, n_test_trials=8, checkpoints=(0, 30),
                           optimizer="sgd", activity_penalty=0.0)
         return train(task, ModelConfig(8, 12, 10, tau=1.0, activation="relu"), BPTT(), cfg, seed=1,

@@ -10,31 +10,19 @@ import torch
 from biocredit.model import ModelConfig
 from biocredit.rules import BPTT
 from biocredit.train import TrainConfig, criterion_reached, train
+from tests.killed import Killed, die_after
 
 N_UPDATES = 60
 CHECKPOINTS = tuple(range(0, N_UPDATES + 1, 5))
 
 
-class Killed(Exception):
-    pass
 
 
 def _task(kill_after=None):
     from biocredit.tasks import SequentialDigits
 
     task = SequentialDigits.from_sklearn_digits(n_train=40, n_validation=20, n_test=20, seed=0)
-    if kill_after is not None:
-        calls = {"n": 0}
-        original = task.sample_batch
-
-        def dying(batch_size, rng):
-            calls["n"] += 1
-            if calls["n"] > kill_after:
-                raise Killed
-            return original(batch_size, rng)
-
-        task.sample_batch = dying
-    return task
+    return die_after(task, kill_after)
 
 
 def _run(seed=1, kill_after=None, resume=None, **stop):
