@@ -245,7 +245,10 @@ def train_run(
     save_checkpoints(result, out_checkpoints, extra=meta)
     write_netcdf(result.metrics, out_metrics)
     resume.unlink(missing_ok=True)
-    log.info("trained %s; final test accuracy %.4f", meta, float(result.metrics.test_accuracy[-1]))
+    acc = result.metrics.test_accuracy.values
+    last = acc[np.isfinite(acc)]  # a run stopped by its criterion (or diverged) logs NaN after its last checkpoint
+    log.info("trained %s; test accuracy at its last checkpoint %.4f (stopped at update %s)", meta,
+             float(last[-1]) if last.size else float("nan"), result.metrics.attrs.get("stopped_at"))
 
 
 def extract_activity(data: str, checkpoints: str, out: str, *, task: str, task_cfg: dict, meta: dict) -> None:
