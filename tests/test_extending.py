@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
 from tests import reference_rnn as ref
@@ -50,19 +49,11 @@ def toy_rule_class(tmp_path: Path):
     return classes[0]
 
 
-def _tiny(seed=0, n=6, n_in=3, n_out=2, batch=3, steps=10):
-    from biocredit.model import ModelConfig, RateRNN
+def _tiny(seed=0, steps=10):
+    """The small float64 net of the rule tests (non-zero biases and initial state, a loss mask)."""
+    from tests.test_rules import _tiny as tiny_net
 
-    gen = torch.Generator().manual_seed(seed)
-    model = RateRNN(ModelConfig(n_in, n, n_out, tau=3.0, gain=1.3), generator=gen).double()
-    with torch.no_grad():
-        model.b.normal_(0, 0.3, generator=gen)
-        model.a0.normal_(0, 0.5, generator=gen)
-        model.b_out.normal_(0, 0.3, generator=gen)
-    x = torch.randn(batch, steps, n_in, generator=gen, dtype=torch.float64)
-    target = torch.randn(batch, steps, n_out, generator=gen, dtype=torch.float64)
-    mask = (torch.rand(batch, steps, generator=gen) > 0.3).double()
-    return model, x, target, mask
+    return tiny_net(seed=seed, steps=steps)
 
 
 def _grads(model, x, target, mask, rule, fused):
