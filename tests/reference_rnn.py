@@ -100,7 +100,13 @@ def factorised_bptt_gradients(p, x, target, mask, lam):
     _, a, h, h_prev, dy, dh_partial = loss_and_partials(p, x, target, mask, lam)
     total = total_learning_signal(p, a, dh_partial)
     g = trace_gradients(p, x, a, h_prev, total)
-    # a0 also drives the first step through h_{-1} = f(a0): dE/da0 += f'(a0) * α W_rec^T dE/da_0
+    return _with_a0_and_readout(p, g, a, h, dy, total)
+
+
+def _with_a0_and_readout(p, g, a, h, dy, total):
+    """Complete trace gradients ``g``: a0 also drives the first step through h_{-1} = f(a0), so
+    dE/da0 += f'(a0) · α W_recᵀ dE/da_0 (dE/da_t by its own backward loop over ``total``); the readout's gradients
+    come from the output error ``dy``."""
     alpha = p["alpha"]
     grad_a_first = np.zeros_like(a[:, 0])
     for t in range(a.shape[1] - 1, -1, -1):
@@ -225,18 +231,11 @@ def bptt_random_gradients(p, x, target, mask, lam, feedback):
     Written as the factorisation of the exact gradient (total learning signal × eligibility traces) with the
     partial signal's readout term sent through ``feedback`` instead of W_out; a0's path through h_{-1} added.
     """
-    alpha = p["alpha"]
     _, a, h, h_prev, dy, _ = loss_and_partials(p, x, target, mask, lam)
     partial = dy @ feedback + 2 * lam * h / h.size
     total = total_learning_signal(p, a, partial)
     g = trace_gradients(p, x, a, h_prev, total)
-    grad_a_first = np.zeros_like(a[:, 0])
-    for t in range(a.shape[1] - 1, -1, -1):
-        grad_a_first = total[:, t] * retanh_grad(a[:, t]) + (1 - alpha) * grad_a_first
-    g["a0"] = g["a0"] + (alpha * grad_a_first @ p["w_rec"] * retanh_grad(p["a0"])).sum(0)
-    g["w_out"] = np.einsum("bto,btn->on", dy, h)
-    g["b_out"] = dy.sum((0, 1))
-    return g
+    return _with_a0_and_readout(p, g, a, h, dy, total)
 
 
 def type_averaged(w, types):
