@@ -149,6 +149,16 @@ def _smoke_args(workdir, *extra):
             *map(str, extra)]
 
 
+def _failed_dry_run(tmp_path, config_text: str) -> tuple[str, object]:
+    """Dry-run the smoke preset plus a config file with ``config_text``; it must fail. Returns its output and the
+    config file's path."""
+    cfg = tmp_path / "extra.yaml"
+    cfg.write_text(config_text)
+    out = _snakemake("-n", *_smoke_args(tmp_path, cfg), env={"BIOCREDIT_DATA_MIRROR": ""})
+    assert out.returncode != 0
+    return out.stdout + out.stderr, cfg
+
+
 def test_mistyped_mirror_stops_the_run_naming_it(tmp_path):
     out = _snakemake("-n", *_smoke_args(tmp_path), env={"BIOCREDIT_DATA_MIRROR": "/wrong/path"})
     assert out.returncode != 0
@@ -190,11 +200,8 @@ def test_skipped_dataset_is_the_configs_choice_and_is_reported(tmp_path):
 
 
 def test_user_data_path_that_does_not_exist_is_an_error_naming_its_key(tmp_path):
-    cfg = tmp_path / "user.yaml"
-    cfg.write_text("user_data:\n  sussillo2015: {neural: /no/such.mat, emg: /no/e.mat, plan_input: /no/p.mat}\n")
-    out = _snakemake("-n", *_smoke_args(tmp_path, cfg), env={"BIOCREDIT_DATA_MIRROR": ""})
-    text = out.stdout + out.stderr
-    assert out.returncode != 0
+    text, _ = _failed_dry_run(
+        tmp_path, "user_data:\n  sussillo2015: {neural: /no/such.mat, emg: /no/e.mat, plan_input: /no/p.mat}\n")
     assert "user_data.sussillo2015.neural" in text and "/no/such.mat" in text
 
 
@@ -271,11 +278,7 @@ def test_garbage_mat_file_is_named(tmp_path):
 
 
 def test_reference_to_a_missing_arch_row_names_key_and_config_file(tmp_path):
-    cfg = tmp_path / "bad.yaml"
-    cfg.write_text("similarity:\n  archs: [base, nosucharch]\n")
-    out = _snakemake("-n", *_smoke_args(tmp_path, cfg), env={"BIOCREDIT_DATA_MIRROR": ""})
-    text = out.stdout + out.stderr
-    assert out.returncode != 0
+    text, cfg = _failed_dry_run(tmp_path, "similarity:\n  archs: [base, nosucharch]\n")
     assert "similarity.archs" in text and "nosucharch" in text and str(cfg) in text
 
 
