@@ -56,6 +56,7 @@ def check_references():
         refs += [(f"similarity.task_archs.{task}", a, "archs") for a in archs]
     refs += [("similarity.task_training (key)", t, "tasks") for t in s.get("task_training", {})]
     refs += [("similarity.rules", r, "rules") for r in s["rules"]]
+    refs += [("similarity.rule_training (key)", r, "rules") for r in s.get("rule_training", {})]
     refs += [("generalization.tasks", t, "tasks") for t in g["tasks"]]
     refs += [("generalization.arch", g["arch"], "archs")]
     for task, arch in g.get("task_arch", {}).items():
@@ -69,9 +70,27 @@ def check_references():
     refs += [("rule_options (key)", r, "rules") for r in config.get("rule_options", {})]
     bad = [f"{key} names {name!r}, which is not in `{table}` (known: {', '.join(sorted(tables[table]))})"
            for key, name, table in refs if name not in tables[table]]
+    bad += unknown_training_keys()
     if bad:
         lines = "\n  ".join(bad)
         raise ValueError(f"biocredit config error in {config_files()}:\n  {lines}")
+
+
+def unknown_training_keys():
+    """Keys of the per-task and per-rule overrides of study A's `training` that `training` does not have (the
+    schema cannot check them: its defaults would fill every override)."""
+    import yaml
+
+    schema = yaml.safe_load((Path(workflow.basedir) / "rules" / "schemas" / "config.schema.yaml").read_text())
+    known = set(schema["properties"]["similarity"]["properties"]["training"]["properties"])
+    s = config["similarity"]
+    return [
+        f"similarity.{section}.{name}.{key} is not a key of similarity.training (known: {', '.join(sorted(known))})"
+        for section in ("task_training", "rule_training")
+        for name, overrides in s.get(section, {}).items()
+        for key in overrides
+        if key not in known
+    ]
 
 
 check_references()
@@ -274,7 +293,8 @@ def run_params(wildcards):
         "task_cfg": config["tasks"][wildcards.task],
         "arch_cfg": config["archs"][wildcards.arch],
         "train_cfg": study_config(wildcards.study)["training"]
-        | study_config(wildcards.study).get("task_training", {}).get(wildcards.task, {}),
+        | study_config(wildcards.study).get("task_training", {}).get(wildcards.task, {})
+        | study_config(wildcards.study).get("rule_training", {}).get(wildcards.rule_name, {}),
         "rule_options": config["rule_options"].get(wildcards.rule_name, {}),
     }
 

@@ -113,3 +113,25 @@ def test_modprop_preset_plans_its_grid(tmp_path):
     assert len(runs) == 3 * 3  # reach on relu_dale x (bptt, modprop, bptt_random) x three seeds
     assert all("/reach/relu_dale/" in line for line in runs)
     assert sum("/modprop/" in line for line in runs) == 3
+
+
+@pytest.mark.slow
+def test_rule_training_overrides_one_rules_training_only(tmp_path, mirror):
+    """similarity.rule_training: the authors pair BPTT at lr 1e-3 with e-prop at 3e-4 on the reach task. The override
+    reaches that rule's runs only (their metrics log records the training settings); a key that `training` does not
+    have is an error naming it."""
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("similarity:\n  rule_training: {bptt: {lr: 0.05}}\n")
+    runs = "results/runs/similarity/reach/base/{}/seed1/metrics.nc"
+    snakemake("-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"),
+              str(SMOKE), str(extra), "--cores", "1", runs.format("bptt"), runs.format("eprop"),
+              env={"BIOCREDIT_DATA_MIRROR": str(mirror)})
+    lrs = {}
+    for rule in ("bptt", "eprop"):
+        with xr.open_dataset(tmp_path / runs.format(rule)) as m:
+            lrs[rule] = json.loads(m.attrs["train_cfg"])["lr"]
+    assert lrs == {"bptt": 0.05, "eprop": 0.005}  # eprop keeps the smoke preset's training.lr
+    extra.write_text("similarity:\n  rule_training: {bptt: {learning_rate: 0.05}}\n")
+    out = snakemake("-n", "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(SMOKE), str(extra),
+                    check=False)
+    assert out.returncode != 0 and "similarity.rule_training.bptt.learning_rate" in out.stdout + out.stderr

@@ -407,12 +407,9 @@ def train_group_runs(
     writes for that seed (tested), from one batched run. No resume state is kept (a killed group job restarts from
     scratch). Not wired into the Snakefile yet: a group rule would produce the per-seed outputs of ``rules/train.smk``.
     """
-    from biocredit import __version__
-    from biocredit.io import write_netcdf
-    from biocredit.pipeline import _model_config, _train_config, load_task
+    from biocredit.pipeline import _model_config, _train_config, load_task, write_run_outputs
     from biocredit.rules import make_rule
     from biocredit.rules import rule_options as accepted_options
-    from biocredit.train import save_checkpoints
 
     if len(outputs) != len(seeds):
         raise ValueError(f"train_group_runs got {len(outputs)} output pairs for {len(seeds)} seeds")
@@ -423,9 +420,7 @@ def train_group_runs(
     results = train_group(t, [_model_config(t, arch_cfg, s) for s in seeds], make_rule(rule, **(rule_options or {})),
                           _train_config(train_cfg), seeds, device)
     for seed, result, (out_checkpoints, out_metrics) in zip(seeds, results, outputs, strict=True):
-        meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}
-        result.metrics.attrs.update({k: str(v) if isinstance(v, str) else v for k, v in meta.items()})
-        save_checkpoints(result, out_checkpoints, extra=meta)
-        write_netcdf(result.metrics, out_metrics)
+        meta = write_run_outputs(result, out_checkpoints, out_metrics, task=task, arch=arch, rule=rule, seed=seed,
+                                 train_cfg=train_cfg)
         log.info("trained %s (batched group of %d); final test accuracy %.4f", meta, len(seeds),
                  float(result.metrics.test_accuracy[-1]))

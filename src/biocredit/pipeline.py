@@ -5,6 +5,7 @@ Keeping the stages here (not in ``scripts/``) makes each one importable, testabl
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -199,6 +200,20 @@ def _data_digest(data) -> list[str]:
     return [sha256_file(p) for p in paths if Path(p).is_file()]
 
 
+def write_run_outputs(result, out_checkpoints: str, out_metrics: str, *, task: str, arch: str, rule: str, seed: int,
+                      train_cfg: dict) -> dict:
+    """Write one trained run's checkpoints and metrics log, labelled with the run (and, in the log, its training
+    settings as JSON). Returns the run's labels."""
+    from biocredit.train import save_checkpoints
+
+    meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}
+    result.metrics.attrs.update({k: str(v) if isinstance(v, str) else v for k, v in meta.items()})
+    result.metrics.attrs["train_cfg"] = json.dumps(train_cfg, sort_keys=True)
+    save_checkpoints(result, out_checkpoints, extra=meta)
+    write_netcdf(result.metrics, out_metrics)
+    return meta
+
+
 def train_run(
     data: str,
     out_checkpoints: str,
@@ -224,7 +239,7 @@ def train_run(
     """
     from biocredit.rules import make_rule
     from biocredit.rules import rule_options as accepted_options
-    from biocredit.train import save_checkpoints, train
+    from biocredit.train import train
 
     t = load_task(task, task_cfg, data)
     options = dict(rule_options or {})
@@ -240,10 +255,8 @@ def train_run(
         t, _model_config(t, arch_cfg, seed), make_rule(rule, **options), _train_config(train_cfg), seed, device,
         progress, resume_path=resume, resume_every=resume_every, run_config=run_config,
     )
-    meta = {"task": task, "arch": arch, "rule": rule, "seed": int(seed), "biocredit_version": __version__}
-    result.metrics.attrs.update({k: str(v) if isinstance(v, str) else v for k, v in meta.items()})
-    save_checkpoints(result, out_checkpoints, extra=meta)
-    write_netcdf(result.metrics, out_metrics)
+    meta = write_run_outputs(result, out_checkpoints, out_metrics, task=task, arch=arch, rule=rule, seed=seed,
+                             train_cfg=train_cfg)
     resume.unlink(missing_ok=True)
     acc = result.metrics.test_accuracy.values
     last = acc[np.isfinite(acc)]  # a run stopped by its criterion (or diverged) logs NaN after its last checkpoint
