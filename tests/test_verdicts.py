@@ -1,0 +1,46 @@
+"""The README's verdict table: rows are the union of claims, cells the measured verdicts, missing claims '—'."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from biocredit.verdicts import load_claims, main, verdict_table
+
+
+def _row(cid, holds, value=0.01, ci=(-0.02, 0.04), n=10):
+    return {"id": cid, "claim": f"paper says {cid}", "holds": holds, "value": value, "ci": list(ci), "n": n}
+
+
+def test_table_has_one_row_per_claim_and_dashes_where_a_column_lacks_it():
+    default = {"A2-x": _row("A2-x", True), "B1-y": _row("B1-y", False, value=-0.2, ci=(-0.3, -0.1), n=30)}
+    sliced = {"A2-x": _row("A2-x", False, value=0.08)}
+    lines = verdict_table({"slice": sliced, "default": default}).splitlines()
+    assert lines[0] == "| claim | what the paper says | slice | default |"
+    assert len(lines) == 4  # header, rule, two claims
+    a2, b1 = lines[2], lines[3]
+    assert a2.startswith("| A2-x | paper says A2-x | fails 0.08 [-0.02, 0.04] n=10 | **holds** 0.01")
+    assert b1.split(" | ")[2] == "—" and "fails -0.2 [-0.3, -0.1] n=30" in b1
+
+
+def test_files_are_read_and_repeated_ids_are_refused(tmp_path):
+    one, two = tmp_path / "one.json", tmp_path / "two.json"
+    one.write_text(json.dumps([_row("A2-x", True)]))
+    two.write_text(json.dumps(_row("A2-x", False)))  # a single results/claims/*.json row
+    assert load_claims([one])["A2-x"]["holds"] is True
+    with pytest.raises(ValueError, match="A2-x.*one.json.*two.json"):
+        load_claims([one, two])
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"id": "A2-x"}]))
+    with pytest.raises(ValueError, match="bad.json"):
+        load_claims([bad])
+
+
+def test_command_line_prints_the_table(tmp_path, capsys):
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps([_row("A3-x", True, n=5)]))
+    assert main([f"default={f}"]) == 0
+    assert "| A3-x | paper says A3-x | **holds** 0.01 [-0.02, 0.04] n=5 |" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main([str(f)])  # no NAME=
