@@ -121,7 +121,8 @@ def test_rule_training_overrides_one_rules_training_only(tmp_path, mirror):
     reaches that rule's runs only (their metrics log records the training settings); a key that `training` does not
     have is an error naming it."""
     extra = tmp_path / "extra.yaml"
-    extra.write_text("similarity:\n  rule_training: {bptt: {lr: 0.05}}\n")
+    # with the preset's early stop on (study A's stop metric is the test accuracy; a level every run passes at once)
+    extra.write_text("similarity:\n  rule_training: {bptt: {lr: 0.05}}\n  training: {stop_at: -10.0}\n")
     runs = "results/runs/similarity/reach/base/{}/seed1/metrics.nc"
     snakemake("-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"),
               str(SMOKE), str(extra), "--cores", "1", runs.format("bptt"), runs.format("eprop"),
@@ -130,6 +131,7 @@ def test_rule_training_overrides_one_rules_training_only(tmp_path, mirror):
     for rule in ("bptt", "eprop"):
         with xr.open_dataset(tmp_path / runs.format(rule)) as m:
             lrs[rule] = json.loads(m.attrs["train_cfg"])["lr"]
+            assert m.attrs["stopped_at"] < 30 and m.attrs["reached_criterion"] == 1  # smoke: 30 updates
     assert lrs == {"bptt": 0.05, "eprop": 0.005}  # eprop keeps the smoke preset's training.lr
     extra.write_text("similarity:\n  rule_training: {bptt: {learning_rate: 0.05}}\n")
     out = snakemake("-n", "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(SMOKE), str(extra),
