@@ -5,7 +5,7 @@ rule activity:
     input:
         data=task_data,
         checkpoints=rules.train.output.checkpoints,
-        lib=lib("activity.py", "model.py", "tasks", "pipeline.py"),
+        lib=lib("stages.activity"),
     output:
         "results/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}/activity.nc",
     params:

@@ -1,15 +1,13 @@
 # Calibration of study A's training scale (not part of `all`; run `snakemake calibration`).
-# Each (N, lr, rule, seed) of the grid trains once, with the train stage's script, for the largest budget; the
+# Each (N, lr, rule, seed) of the grid trains once, with the train stage (biocredit.stages.train), for the largest budget; the
 # summary reads shorter budgets off each run's checkpoint log. See docs/calibration.md.
 
-
-include: "common_calibration.smk"
 
 
 rule calibration_train:
     input:
         data=task_data,
-        lib=lib("model.py", "rules", "tasks", "train.py", "pipeline.py"),  # as `train`: a figure fix reruns no run
+        lib=lib("stages.train"),
     output:
         checkpoints="results/calibration/runs/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}/checkpoints.pt",
         metrics="results/calibration/runs/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}/metrics.nc",
@@ -30,13 +28,13 @@ rule calibration_train:
     conda:
         ENV
     script:
-        "../scripts/train.py"
+        "../scripts/calibration_train.py"
 
 
 rule calibration_summary:
     input:
         metrics=calibration_runs(),
-        lib=lib("calibration.py"),
+        lib=lib("stages.calibration"),
     output:
         runs="results/calibration/calibration_runs.csv",
         settings="results/calibration/calibration.csv",
@@ -56,7 +54,7 @@ rule calibration_summary:
     conda:
         ENV
     script:
-        "../scripts/calibration.py"
+        "../scripts/calibration_summary.py"
 
 
 rule calibration:

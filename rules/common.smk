@@ -1,12 +1,15 @@
-# Helpers shared by every stage: config validation, the run grid, paths, and library inputs.
+# Helpers shared by every stage: config validation, the run grid of study A, paths, and library inputs (lib()).
 import os
 from pathlib import Path
 
 from snakemake.logging import logger
 from snakemake.utils import validate
 
-from biocredit.data import REMOTE_FILES, remote_file
-from biocredit.rules import check_config_rules
+from biocredit import runs as _runs
+from biocredit import _imports
+from biocredit._imports import import_closure
+from biocredit.data import remote_file
+from biocredit.learning import RULES, check_config_rules
 
 validate(config, schema="schemas/config.schema.yaml")
 check_config_rules(config)  # rules x arch rows: ModProp trains ReLU units with Dale's law only
@@ -44,8 +47,6 @@ def warn_other_preset():
 def check_references():
     """Every arch, task and learning-rule name a study uses is a row of its table (or a known learning rule); else
     an error naming the key, the missing name and the config files, before any job is planned."""
-    from biocredit.rules import RULES
-
     tables = {"archs": set(config["archs"]), "tasks": set(config["tasks"]), "rules": set(RULES)}
     refs = []  # (key, name, table)
     s, g = config["similarity"], config["generalization"]
@@ -77,9 +78,8 @@ def check_references():
 check_references()
 warn_other_preset()
 
-ROOT = Path(workflow.basedir)
-LIB = ROOT / "src" / "biocredit"
-STUDY_A = "similarity"
+LIB = Path(workflow.basedir) / "src" / "biocredit"
+STUDY_A = _runs.STUDY_A
 A_FIGURES = ["A2", "A3", "A4", "A5", "A6", "A7"]  # per-dataset figures of study A, each with a claim row
 ENV = "../envs/biocredit.yaml"
 
@@ -93,17 +93,12 @@ wildcard_constraints:
     dataset="[a-z0-9_]+",
 
 
-def lib(*modules):
-    """Library files a rule depends on (a folder means all its modules), so that a fix in biocredit reruns what
-    it affects."""
-    paths = [LIB / m for m in modules]
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise ValueError(f"lib(): no such library module {missing}")
-    files = []
-    for p in paths:
-        files += sorted(str(f) for f in p.glob("*.py")) if p.is_dir() else [str(p)]
-    return files
+def lib(stage):
+    """The library files a rule's job imports: those of its stage module (``lib("stages.train")``) and of
+    ``stages._job`` (every script's set-up), with everything they import, transitively (biocredit._imports; checked
+    against the modules an import really loads by tests/test_rule_inputs.py). An edit to one of them reruns the
+    rule's jobs; an edit elsewhere in the library does not."""
+    return [str(LIB / f.relative_to(_imports.ROOT)) for f in import_closure(stage, "stages._job")]
 
 
 def raw_path(dataset):
@@ -210,8 +205,7 @@ def similarity_tasks():
 
 
 def archs_of(task):
-    s = config["similarity"]
-    return s["task_archs"].get(task, s["archs"])
+    return _runs.similarity_archs(config[STUDY_A], task)
 
 
 def seeds_a():
@@ -221,13 +215,9 @@ def seeds_a():
 
 def similarity_runs():
     """Every (task, arch, rule, seed) of study A, as run directories."""
-    s = config["similarity"]
     return [
-        run_dir(STUDY_A, task, arch, r, seed)
-        for task in similarity_tasks()
-        for arch in archs_of(task)
-        for r in s["rules"]
-        for seed in seeds_a()
+        run_dir(STUDY_A, r["task"], r["arch"], r["rule"], r["seed"])
+        for r in _runs.similarity_grid(config[STUDY_A], similarity_tasks(), config["seed_offset"])
     ]
 
 
@@ -256,27 +246,18 @@ def final_outputs():
 
 
 def task_data(wildcards):
-    """The preprocessed recordings a run's task is built from (study B's tasks: task_files_b, generalization.smk)."""
+    """The preprocessed recordings a run's task is built from (study B's tasks: task_files_b, common_b.smk)."""
     if "dataset" not in config["tasks"][wildcards.task]:
         return task_files_b(wildcards.task)
     return f"results/data/{dataset_of(wildcards.task)}.nc"
 
 
-def study_config(study):
-    return config[study]
-
-
 def run_params(wildcards):
-    """Everything that defines a run besides its wildcards (changes here rerun the run)."""
+    """Everything that defines a run besides its wildcards (changes here rerun the run): biocredit.runs assembles
+    it for either study."""
     if wildcards.study == STUDY_B:
-        return run_params_b(wildcards)  # rules/generalization.smk
-    return {
-        "task_cfg": config["tasks"][wildcards.task],
-        "arch_cfg": config["archs"][wildcards.arch],
-        "train_cfg": study_config(wildcards.study)["training"]
-        | study_config(wildcards.study).get("task_training", {}).get(wildcards.task, {}),
-        "rule_options": config["rule_options"].get(wildcards.rule_name, {}),
-    }
+        return _runs.run_config(config, wildcards.task, wildcards.arch, wildcards.rule_name)
+    return _runs.similarity_run_config(config, wildcards.task, wildcards.arch, wildcards.rule_name)
 
 
 def task_params(wildcards):
@@ -322,5 +303,5 @@ def similarity_metrics(wildcards):
 
 def claim_files():
     return expand("results/claims/{fig}-{dataset}.json", fig=A_FIGURES, dataset=similarity_datasets()) + (
-        claim_files_b()  # rules/generalization.smk
+        claim_files_b()  # rules/common_b.smk
     )

@@ -5,7 +5,7 @@ rule curvature:
     input:
         data=task_data,
         checkpoints="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/checkpoints.pt",
-        lib=lib("curvature", "generalization.py", "study_b.py", "model.py", "tasks", "train.py", "pipeline.py"),
+        lib=lib("stages.curvature"),
     output:
         "results/curvature/{study}/{task}/{arch}/{rule_name}/seed{seed}/hessian.nc",
     params:
@@ -23,4 +23,4 @@ rule curvature:
     conda:
         ENV
     script:
-        "../scripts/b_curvature.py"
+        "../scripts/curvature.py"

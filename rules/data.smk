@@ -16,7 +16,7 @@ rule download:
 rule preprocess:
     input:
         unpack(raw_input),
-        lib=lib("data/fetch.py", "data/hatsopoulos.py", "data/sussillo.py", "data/preprocess.py"),
+        lib=lib("stages.data"),
     output:
         "results/data/{dataset}.nc",
     params:
@@ -31,6 +31,8 @@ rule preprocess:
 
 
 rule dataset_status:
+    input:
+        lib=lib("stages.data"),
     output:
         report("results/datasets.json", caption="report/datasets.rst", category="Data"),
     params:
@@ -46,6 +48,8 @@ rule dataset_status:
 rule configfiles:
     # The config files this run was made with, so that `make report` (and anyone reading results/) uses the same
     # preset; rewritten when the list changes.
+    input:
+        lib=lib("stages.data"),
     output:
         "results/configfiles.txt",
     params:
@@ -56,4 +60,4 @@ rule configfiles:
     conda:
         ENV
     script:
-        "../scripts/record_configfiles.py"
+        "../scripts/configfiles.py"

@@ -1,16 +1,13 @@
 # The rule scorecard (every rule on every axis of both studies) and the report's landing page.
 
 
-include: "common_scorecard.smk"
-
 
 rule scorecard:
     input:
         a_summaries=expand("results/similarity/datasets/{dataset}/summary.nc", dataset=similarity_datasets()),
         b_summaries=expand("results/generalization/{task}/summary.nc", task=B_CFG["tasks"]),
         metrics=[r["metrics"] for r in scorecard_runs()],
-        lib=lib("scorecard.py", "figures/scorecard.py", "figures/style.py", "stats.py", "similarity/matched.py",
-                "io.py", "study_b.py", "pipeline.py"),
+        lib=lib("stages.scorecard"),
     output:
         csv="results/scorecard.csv",
         png=report(
@@ -40,7 +37,7 @@ rule report_landing:
         datasets="results/datasets.json",
         scorecard="results/scorecard.csv",
         png="results/scorecard.png",
-        lib=lib("landing.py", "scorecard.py", "stats.py", "io.py", "pipeline.py"),
+        lib=lib("stages.scorecard"),
     output:
         "results/report/landing.rst",
     params:

@@ -4,7 +4,7 @@
 rule train:
     input:
         data=task_data,
-        lib=lib("model.py", "rules", "tasks", "train.py", "pipeline.py"),
+        lib=lib("stages.train"),
     output:
         checkpoints="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/checkpoints.pt",
         metrics="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/metrics.nc",

@@ -2,8 +2,6 @@
 # (biocredit.batched.train_group_runs), writing the same per-seed files as rule `train`. Only for rules defined
 # by where they cut the recurrence (bptt, eprop, tbptt); other rules keep one job per seed.
 
-include: "common_group.smk"
-
 
 if group_seeds_on():
 
@@ -12,7 +10,7 @@ if group_seeds_on():
     rule train_group:
         input:
             data=task_data,
-            lib=lib("model.py", "rules", "tasks", "train.py", "pipeline.py", "batched.py"),
+            lib=lib("stages.train_group"),
         output:
             checkpoints=expand(
                 "results/runs/similarity/{{task}}/{{arch}}/{{rule_name}}/seed{seed}/checkpoints.pt",

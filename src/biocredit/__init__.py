@@ -5,7 +5,7 @@ The library holds all the science; the Snakemake workflow only calls it. Modules
 - :mod:`biocredit.data`        fetching (URL or mirror, SHA-256, atomic) and dataset loaders → NetCDF contract
 - :mod:`biocredit.tasks`       task generators (inputs, targets, masks, accuracy)
 - :mod:`biocredit.model`       the leaky rate RNN
-- :mod:`biocredit.rules`       learning rules behind one interface
+- :mod:`biocredit.learning`       learning rules behind one interface
 - :mod:`biocredit.train`       the training loop
 - :mod:`biocredit.activity`    checkpoints → hidden activity as xarray
 - :mod:`biocredit.similarity`  Procrustes shape distance and baselines

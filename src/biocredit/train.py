@@ -20,14 +20,15 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from biocredit._memory import keep_freed_memory
+from biocredit.learning import BPTT, LearningRule
 from biocredit.model import ModelConfig, RateRNN, mean_square
-from biocredit.rules import BPTT, LearningRule
 from biocredit.tasks import Task
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "TrainConfig",
+    "make_train_config",
     "TrainResult",
     "train",
     "run_fingerprint",
@@ -89,6 +90,15 @@ def criterion_reached(metric: str, value: float, threshold: float) -> bool:
     if not math.isfinite(value):
         return False
     return value <= threshold if metric.endswith("_loss") else value >= threshold
+
+
+def make_train_config(train_cfg: dict) -> TrainConfig:
+    """The :class:`TrainConfig` of a run from its ``training`` config entries: explicit ``checkpoints`` (study B:
+    evenly spaced evaluations, :func:`biocredit.runs.train_config`) or else the authors' study-A schedule
+    (:func:`checkpoint_schedule`)."""
+    cfg = dict(train_cfg)
+    cfg["checkpoints"] = tuple(cfg["checkpoints"] if "checkpoints" in cfg else checkpoint_schedule(cfg["n_updates"]))
+    return TrainConfig(**cfg)
 
 
 def checkpoint_schedule(n_updates: int, paper_n_updates: int = 1000) -> list[int]:
