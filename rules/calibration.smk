@@ -3,7 +3,6 @@
 # summary reads shorter budgets off each run's checkpoint log. See docs/calibration.md.
 
 
-
 rule calibration_train:
     input:
         data=task_data,
@@ -11,22 +10,22 @@ rule calibration_train:
     output:
         checkpoints="results/calibration/runs/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}/checkpoints.pt",
         metrics="results/calibration/runs/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}/metrics.nc",
-    wildcard_constraints:
-        n_hidden=r"\d+",
-        lr=r"[0-9.e+-]+",
-    params:
-        run=calibration_run_params,
-        device=config["device"],
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=240,
     log:
         "results/calibration/logs/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}.log",
     benchmark:
         "results/calibration/benchmarks/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}.tsv"
+    wildcard_constraints:
+        n_hidden=r"\d+",
+        lr=r"[0-9.e+-]+",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    params:
+        run=calibration_run_params,
+        device=config["device"],
     script:
         "../scripts/calibration_train.py"
 
@@ -41,6 +40,10 @@ rule calibration_summary:
         choice="results/calibration/choice.json",
         png="results/calibration/calibration.png",
         pdf="results/calibration/calibration.pdf",
+    log:
+        "results/calibration/logs/summary.log",
+    conda:
+        ENV
     params:
         rules=CAL["rules"],
         budgets=CAL["budgets"],
@@ -49,10 +52,6 @@ rule calibration_summary:
         cost_exponent=CAL["cost_exponent"],
         task=CAL["task"],
         arch=calibration_arch(),
-    log:
-        "results/calibration/logs/summary.log",
-    conda:
-        ENV
     script:
         "../scripts/calibration_summary.py"
 

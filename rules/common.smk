@@ -39,9 +39,11 @@ def warn_other_preset():
     if recorded.is_file():
         made_with = recorded.read_text().split()
         if made_with != recorded_configfiles():
-            logger.warning(f"biocredit: results/ was made with --configfile {' '.join(made_with)}; this call uses "
-                           f"{' '.join(recorded_configfiles())} (to report on those results: snakemake --configfile "
-                           f"{' '.join(made_with)} --report results/report.html, or `make report`)")
+            logger.warning(
+                f"biocredit: results/ was made with --configfile {' '.join(made_with)}; this call uses "
+                f"{' '.join(recorded_configfiles())} (to report on those results: snakemake --configfile "
+                f"{' '.join(made_with)} --report results/report.html, or `make report`)"
+            )
 
 
 def check_references():
@@ -68,8 +70,11 @@ def check_references():
         refs += [("generalization.remedies.task", remedies["task"], "tasks")]
     refs += [("generalization.remedies.lr_rules", r, "rules") for r in remedies.get("lr_rules", [])]
     refs += [("rule_options (key)", r, "rules") for r in config.get("rule_options", {})]
-    bad = [f"{key} names {name!r}, which is not in `{table}` (known: {', '.join(sorted(tables[table]))})"
-           for key, name, table in refs if name not in tables[table]]
+    bad = [
+        f"{key} names {name!r}, which is not in `{table}` (known: {', '.join(sorted(tables[table]))})"
+        for key, name, table in refs
+        if name not in tables[table]
+    ]
     if bad:
         lines = "\n  ".join(bad)
         raise ValueError(f"biocredit config error in {config_files()}:\n  {lines}")
@@ -116,12 +121,17 @@ def missing_user_data(dataset):
     unset = [k for k, v in files.items() if not v]
     if unset:
         return f"user_data.{dataset}.{{{','.join(unset)}}} not set (the data are not public)"
-    absent = [f"user_data.{dataset}.{k} = {v} (no such file: {str(v).split(':')[0]})" for k, v in files.items()
-              if not Path(str(v).split(":")[0]).is_file()]
+    absent = [
+        f"user_data.{dataset}.{k} = {v} (no such file: {str(v).split(':')[0]})"
+        for k, v in files.items()
+        if not Path(str(v).split(":")[0]).is_file()
+    ]
     if absent:
         listed = "; ".join(absent)
-        raise ValueError(f"biocredit config error in {config_files()}: {listed}. Fix the path(s), or set them to "
-                         f"null to skip {dataset}.")
+        raise ValueError(
+            f"biocredit config error in {config_files()}: {listed}. Fix the path(s), or set them to "
+            f"null to skip {dataset}."
+        )
     return ""
 
 
@@ -135,8 +145,10 @@ def mirror_folder():
     folder = Path(value).expanduser()
     if not folder.is_dir():
         origin = "$BIOCREDIT_DATA_MIRROR" if env else f"data.mirror in {config_files()}"
-        raise ValueError(f"biocredit: the data mirror {folder} (from {origin}) is not a folder; fix it, or unset it "
-                         "to download from the upstream URLs")
+        raise ValueError(
+            f"biocredit: the data mirror {folder} (from {origin}) is not a folder; fix it, or unset it "
+            "to download from the upstream URLs"
+        )
     return folder
 
 
@@ -164,8 +176,10 @@ def dataset_status():
     known = {dataset_of(t) for t in config["tasks"] if "dataset" in config["tasks"][t]}
     unknown = [d for d in skip if d not in known]
     if unknown:
-        raise ValueError(f"biocredit config error in {config_files()}: data.skip names unknown dataset(s) {unknown} "
-                         f"(datasets of the tasks table: {', '.join(sorted(known))})")
+        raise ValueError(
+            f"biocredit config error in {config_files()}: data.skip names unknown dataset(s) {unknown} "
+            f"(datasets of the tasks table: {', '.join(sorted(known))})"
+        )
     for task in config["similarity"]["tasks"]:
         d = dataset_of(task)
         if d in skip:
@@ -234,8 +248,7 @@ def a1_checkpoints(wildcards):
     s = config["similarity"]
     arch = archs_of(wildcards.task)[0]
     return [
-        f"results/runs/{run_dir(STUDY_A, wildcards.task, arch, r, seeds_a()[0])}/checkpoints.pt"
-        for r in s["rules"]
+        f"results/runs/{run_dir(STUDY_A, wildcards.task, arch, r, seeds_a()[0])}/checkpoints.pt" for r in s["rules"]
     ]
 
 

@@ -8,19 +8,19 @@ rule curvature:
         lib=lib("stages.curvature"),
     output:
         "results/curvature/{study}/{task}/{arch}/{rule_name}/seed{seed}/hessian.nc",
-    params:
-        run=run_params,
-        curvature=config["generalization"]["curvature"],
-        device=config["device"],
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=120,
     log:
         "results/logs/curvature/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
     benchmark:
         "results/benchmarks/curvature/{study}/{task}/{arch}/{rule_name}/seed{seed}.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        run=run_params,
+        curvature=config["generalization"]["curvature"],
+        device=config["device"],
     script:
         "../scripts/curvature.py"

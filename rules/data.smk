@@ -19,13 +19,13 @@ rule preprocess:
         lib=lib("stages.data"),
     output:
         "results/data/{dataset}.nc",
-    params:
-        files=raw_files,
-        lock_file=config["data"]["lock_file"],
     log:
         "results/logs/preprocess/{dataset}.log",
     conda:
         ENV
+    params:
+        files=raw_files,
+        lock_file=config["data"]["lock_file"],
     script:
         "../scripts/preprocess.py"
 
@@ -35,12 +35,12 @@ rule dataset_status:
         lib=lib("stages.data"),
     output:
         report("results/datasets.json", caption="report/datasets.rst", category="Data"),
-    params:
-        status=dataset_status(),
     log:
         "results/logs/dataset_status.log",
     conda:
         ENV
+    params:
+        status=dataset_status(),
     script:
         "../scripts/dataset_status.py"
 
@@ -52,12 +52,12 @@ rule configfiles:
         lib=lib("stages.data"),
     output:
         "results/configfiles.txt",
-    params:
-        files=recorded_configfiles(),
     log:
         "results/logs/configfiles.log",
     localrule: True
     conda:
         ENV
+    params:
+        files=recorded_configfiles(),
     script:
         "../scripts/configfiles.py"

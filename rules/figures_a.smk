@@ -15,16 +15,16 @@ rule figure_a2:
         ),
         pdf="results/figures/A/A2_{dataset}.pdf",
         claim="results/claims/A2-{dataset}.json",
+    log:
+        "results/logs/figure_a2/{dataset}.log",
+    conda:
+        ENV
     params:
         arch=first_arch,
         rules=config["similarity"]["rules"],
         n_grid=config["similarity"]["accuracy_grid_points"],
         margin=config["similarity"]["equivalence_margin"],
         preset=config["preset"],
-    log:
-        "results/logs/figure_a2/{dataset}.log",
-    conda:
-        ENV
     script:
         "../scripts/figure_a2.py"
 
@@ -42,16 +42,16 @@ rule figure_a3:
         ),
         pdf="results/figures/A/A3_{dataset}.pdf",
         claim="results/claims/A3-{dataset}.json",
+    log:
+        "results/logs/figure_a3/{dataset}.log",
+    conda:
+        ENV
     params:
         arch=first_arch,
         rules=config["similarity"]["rules"],
         fractions=config["similarity"]["matched_levels"],
         margin=config["similarity"]["equivalence_margin"],
         preset=config["preset"],
-    log:
-        "results/logs/figure_a3/{dataset}.log",
-    conda:
-        ENV
     script:
         "../scripts/figure_a3.py"
 
@@ -69,16 +69,16 @@ rule figure_a6:
         ),
         pdf="results/figures/A/A6_{dataset}.pdf",
         claim="results/claims/A6-{dataset}.json",
+    log:
+        "results/logs/figure_a6/{dataset}.log",
+    conda:
+        ENV
     params:
         arch=first_arch,
         rules=config["similarity"]["rules"],
         n_grid=config["similarity"]["accuracy_grid_points"],
         margin=config["similarity"]["equivalence_margin"],
         preset=config["preset"],
-    log:
-        "results/logs/figure_a6/{dataset}.log",
-    conda:
-        ENV
     script:
         "../scripts/figure_a6.py"
 
@@ -96,14 +96,14 @@ rule figure_a7:
         ),
         pdf="results/figures/A/A7_{dataset}.pdf",
         claim="results/claims/A7-{dataset}.json",
-    params:
-        arch=first_arch,
-        rules=config["similarity"]["rules"],
-        preset=config["preset"],
     log:
         "results/logs/figure_a7/{dataset}.log",
     conda:
         ENV
+    params:
+        arch=first_arch,
+        rules=config["similarity"]["rules"],
+        preset=config["preset"],
     script:
         "../scripts/figure_a7.py"
 
@@ -123,6 +123,10 @@ rule figure_a5:
         ),
         pdf="results/figures/A/A5_{dataset}.pdf",
         claim="results/claims/A5-{dataset}.json",
+    log:
+        "results/logs/figure_a5/{dataset}.log",
+    conda:
+        ENV
     params:
         arch=first_arch,
         rules=config["similarity"]["rules"],
@@ -132,10 +136,6 @@ rule figure_a5:
         n_grid=config["similarity"]["accuracy_grid_points"],
         margin=config["similarity"]["equivalence_margin"],
         preset=config["preset"],
-    log:
-        "results/logs/figure_a5/{dataset}.log",
-    conda:
-        ENV
     script:
         "../scripts/figure_a5.py"
 
@@ -153,15 +153,15 @@ rule figure_a4:
         ),
         pdf="results/figures/A/A4_{dataset}.pdf",
         claim="results/claims/A4-{dataset}.json",
+    log:
+        "results/logs/figure_a4/{dataset}.log",
+    conda:
+        ENV
     params:
         archs=arch_rows,
         rules=config["similarity"]["rules"],
         level=config["similarity"]["dynamics"]["level"],
         preset=config["preset"],
-    log:
-        "results/logs/figure_a4/{dataset}.log",
-    conda:
-        ENV
     script:
         "../scripts/figure_a4.py"
 
@@ -179,12 +179,12 @@ rule figure_a1:
             labels={"figure": "A1", "task": "{task}"},
         ),
         pdf="results/figures/A/A1_{task}.pdf",
-    params:
-        task_cfg=task_params,
-        rules=config["similarity"]["rules"],
     log:
         "results/logs/figure_a1/{task}.log",
     conda:
         ENV
+    params:
+        task_cfg=task_params,
+        rules=config["similarity"]["rules"],
     script:
         "../scripts/figure_a1.py"

@@ -9,14 +9,14 @@ rule figure_b1:
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B1"),
-    params:
-        rules=B_CFG["rules"],
-        train_margin=B_CFG["claims"]["train_margin"],
-        preset=config["preset"],
     log:
         "results/logs/figure_b1/{task}.log",
     conda:
         ENV
+    params:
+        rules=B_CFG["rules"],
+        train_margin=B_CFG["claims"]["train_margin"],
+        preset=config["preset"],
     script:
         "../scripts/figure_b1.py"
 
@@ -28,14 +28,14 @@ rule figure_b2:
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B2"),
-    params:
-        rules=B_CFG["rules"],
-        alpha=B_CFG["claims"]["alpha"],
-        preset=config["preset"],
     log:
         "results/logs/figure_b2/{task}.log",
     conda:
         ENV
+    params:
+        rules=B_CFG["rules"],
+        alpha=B_CFG["claims"]["alpha"],
+        preset=config["preset"],
     script:
         "../scripts/figure_b2.py"
 
@@ -47,15 +47,15 @@ rule figure_b3:
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B3"),
+    log:
+        "results/logs/figure_b3/{task}.log",
+    conda:
+        ENV
     params:
         rules=B_CFG["rules"],
         lr=b_base_lr,
         alpha=B_CFG["claims"]["alpha"],
         preset=config["preset"],
-    log:
-        "results/logs/figure_b3/{task}.log",
-    conda:
-        ENV
     script:
         "../scripts/figure_b3.py"
 
@@ -67,14 +67,14 @@ rule figure_b4:
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B4"),
-    params:
-        rules=B_CFG["rules"],
-        alpha=B_CFG["claims"]["alpha"],
-        preset=config["preset"],
     log:
         "results/logs/figure_b4/{task}.log",
     conda:
         ENV
+    params:
+        rules=B_CFG["rules"],
+        alpha=B_CFG["claims"]["alpha"],
+        preset=config["preset"],
     script:
         "../scripts/figure_b4.py"
 
@@ -86,15 +86,15 @@ rule figure_b5:
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B5"),
+    log:
+        "results/logs/figure_b5/{task}.log",
+    conda:
+        ENV
     params:
         reference=B_CFG["rules"][0],
         lr_rules=B_CFG["remedies"]["lr_rules"],
         tolerance=B_CFG["claims"]["stability_tolerance"],
         preset=config["preset"],
-    log:
-        "results/logs/figure_b5/{task}.log",
-    conda:
-        ENV
     script:
         "../scripts/figure_b5.py"
 
@@ -106,16 +106,16 @@ rule figure_b6:
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B6"),
+    log:
+        "results/logs/figure_b6/{task}.log",
+    conda:
+        ENV
     params:
         reference=B_CFG["rules"][0],
         lr_rules=B_CFG["remedies"]["lr_rules"],
         windows=B_CFG["remedies"]["windows"],
         alpha=B_CFG["claims"]["alpha"],
         preset=config["preset"],
-    log:
-        "results/logs/figure_b6/{task}.log",
-    conda:
-        ENV
     script:
         "../scripts/figure_b6.py"
 
@@ -127,13 +127,13 @@ rule figure_b7:
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B7"),
-    params:
-        rules=B_CFG["rules"],
-        alpha=B_CFG["claims"]["alpha"],
-        preset=config["preset"],
     log:
         "results/logs/figure_b7/{task}.log",
     conda:
         ENV
+    params:
+        rules=B_CFG["rules"],
+        alpha=B_CFG["claims"]["alpha"],
+        preset=config["preset"],
     script:
         "../scripts/figure_b7.py"

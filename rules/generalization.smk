@@ -30,13 +30,13 @@ rule summarize_generalization:
         lib=lib("stages.generalization"),
     output:
         "results/generalization/{task}/summary.nc",
-    params:
-        runs=b_runs,
-        reference=B_CFG["rules"][0],
-        base_lr=b_base_lr,
     log:
         "results/logs/summarize_generalization/{task}.log",
     conda:
         ENV
+    params:
+        runs=b_runs,
+        reference=B_CFG["rules"][0],
+        base_lr=b_base_lr,
     script:
         "../scripts/summarize_generalization.py"

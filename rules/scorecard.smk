@@ -1,7 +1,6 @@
 # The rule scorecard (every rule on every axis of both studies) and the report's landing page.
 
 
-
 rule scorecard:
     input:
         a_summaries=expand("results/similarity/datasets/{dataset}/summary.nc", dataset=similarity_datasets()),
@@ -16,6 +15,10 @@ rule scorecard:
             category="1. Rule scorecard",
         ),
         pdf="results/scorecard.pdf",
+    log:
+        "results/logs/scorecard.log",
+    conda:
+        ENV
     params:
         a_archs=scorecard_archs(),
         a_rules=config["similarity"]["rules"],
@@ -23,10 +26,6 @@ rule scorecard:
         runs=[{k: r[k] for k in ("rule", "seed", "benchmark")} for r in scorecard_runs()],
         level=scorecard_level(),
         preset=config["preset"],
-    log:
-        "results/logs/scorecard.log",
-    conda:
-        ENV
     script:
         "../scripts/scorecard.py"
 
@@ -40,12 +39,12 @@ rule report_landing:
         lib=lib("stages.scorecard"),
     output:
         "results/report/landing.rst",
-    params:
-        b_tasks=B_CFG["tasks"],
-        preset=config["preset"],
     log:
         "results/logs/report_landing.log",
     conda:
         ENV
+    params:
+        b_tasks=B_CFG["tasks"],
+        preset=config["preset"],
     script:
         "../scripts/report_landing.py"

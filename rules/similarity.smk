@@ -22,12 +22,12 @@ rule baselines:
         lib=lib("stages.similarity"),
     output:
         "results/similarity/datasets/{dataset}/baselines.nc",
-    params:
-        n_split_half=config["similarity"]["n_split_half"],
     log:
         "results/logs/baselines/{dataset}.log",
     conda:
         ENV
+    params:
+        n_split_half=config["similarity"]["n_split_half"],
     script:
         "../scripts/baselines.py"
 
@@ -55,11 +55,11 @@ rule normalized:
         lib=lib("stages.similarity"),
     output:
         "results/similarity/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/normalized.nc",
-    params:
-        n_iter=config["similarity"]["n_split_half"],
     log:
         "results/logs/normalized/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
     conda:
         ENV
+    params:
+        n_iter=config["similarity"]["n_split_half"],
     script:
         "../scripts/normalized.py"
