@@ -9,6 +9,14 @@ neural representations") is compared at *matched accuracy*: for each accuracy le
 the value a run had at the moment it **first** reached ``a`` (:func:`first_passage_interpolate`). Accuracy
 is not monotone during training, so "the checkpoint whose accuracy is closest to ``a``" or interpolating
 value against accuracy as if it were a function would be ill-defined; the first-passage definition is not.
+
+Comparing rules
+---------------
+Runs of different rules are independent (no pairing by seed). Means: :func:`permutation_test` (one- or two-sided,
+exact over all relabellings when feasible, else Monte Carlo), the same test :func:`difference_of_means` reports beside
+its bootstrap CI; a relabelling within ``1e-10 · max|x|`` of the observed statistic counts as a tie. Spread:
+:func:`spread_test`, the Brown–Forsythe test on absolute deviations from each rule's own median (so that pooling rules
+with different means does not count as spread). Association: :func:`correlation`, Pearson's r and Spearman's ρ.
 """
 
 from __future__ import annotations
