@@ -73,7 +73,6 @@ def matched_training_level(min_losses: dict) -> float:
 def value_at_training_loss(train_loss, value, level: float) -> float:
     """``value`` at the moment a run's training-set loss first falls to ``level`` (linear interpolation between
     checkpoints, :func:`biocredit.stats.first_passage_interpolate` on −loss); NaN if it never does."""
-
     if not np.isfinite(level):
         return math.nan
     out = first_passage_interpolate(-np.asarray(train_loss, dtype=np.float64), np.asarray(value, dtype=np.float64),
@@ -122,7 +121,6 @@ def summarize_runs(metrics: list[str], hessians: list[str], runs: list[dict], *,
     :func:`biocredit.train.train`) end at the checkpoint where they met it, so their final values and last Hessian
     are at the matched point; ``matched`` (per run) is 1 for those that met it (without a criterion: every run
     that did not diverge), ``stopped_at`` the update, and attrs ``criterion`` the criterion (``""`` = none)."""
-
     curves = {k: [] for k in ("update", *CHECKPOINT_METRICS)}
     hess = {k: [] for k in ("hessian_update", "lambda_max", "trace", "lambda_max_all")}
     nodes, weights, diverged, reached, stopped, criteria = [], [], [], [], [], []

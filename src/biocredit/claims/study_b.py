@@ -83,7 +83,6 @@ def _pick(c: dict) -> dict:
 def _common(ds: xr.Dataset, rules: Sequence[str]) -> SimpleNamespace:
     """What every claim of B1–B4 and B7 starts from: the main-grid runs, those at the matched point, the criterion
     and the per-rule counts, the reference rule and the others ("bio" rules), and their labels."""
-
     main = _main(ds)
     matched = _matched(main)  # B2-B4, B7 compare runs at the matched point (where they met the criterion)
     criterion = ds.attrs.get("criterion", "")

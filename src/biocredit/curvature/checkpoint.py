@@ -48,7 +48,6 @@ def checkpoint_curvature(
     ``lambda_max``, ``lambda_converged``, ``trace``, ``trace_stderr``, ``loss`` (the value on the batch), ``n_hvp``,
     ``dim``, and with ``density`` the SLQ ``nodes`` and ``weights``.
     """
-
     if params not in ("w_rec", "all", "both"):
         raise ValueError(f"params must be 'w_rec', 'all' or 'both', got {params!r}")
     closure = hessian_loss_closure(model, task, batch, weight_decay)

@@ -13,7 +13,6 @@ __all__ = ["extract_activity"]
 
 def extract_activity(data: str, checkpoints: str, out: str, *, task: str, task_cfg: dict, meta: dict) -> None:
     """Hidden activity of every checkpoint on the analysis trials (NetCDF)."""
-
     with open_netcdf(data) as ds:
         t = build_task(task, task_cfg, ds.load())
     config, steps, states = load_checkpoints(checkpoints)

@@ -33,7 +33,6 @@ def write_calibration(
 ) -> None:
     """Read every calibration run's metrics log; write the per-run table, the per-setting table (CSV), the chosen
     setting (JSON) and the figure (PNG and PDF). Every output is written atomically."""
-
     rows = []
     for path in metrics:
         try:

@@ -53,7 +53,6 @@ def curvature_run(
     so the last Hessian, the one the claims use, is at the matched point;
     :func:`biocredit.generalization.summarize_runs` checks
     this."""
-
     t = load_task(task, task_cfg, data)
     model_config, steps, states = load_checkpoints(checkpoints)
     dev = resolve_device(device)

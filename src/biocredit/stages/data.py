@@ -19,7 +19,6 @@ __all__ = ["download", "download_mnist", "preprocess", "write_dataset_status", "
 def download(name: str, out: str, mirror_setting: str | None, lock_file: str | None = None) -> None:
     """Fetch a registered remote file from its URL or a mirror folder, verifying its SHA-256 (for the Mante zip,
     whose digest is not published, the first download records it in the lock file and later ones verify it)."""
-
     mirror = resolve_mirror(mirror_setting)
     if name == "mante2013":
         fetch_mante(out, mirror=mirror, **({"lock_file": lock_file} if lock_file else {}))
@@ -30,7 +29,6 @@ def download(name: str, out: str, mirror_setting: str | None, lock_file: str | N
 
 def preprocess(name: str, raw, out: str, lock_file: str | None = None) -> None:
     """Raw file (or a user dataset's files by role) → NetCDF contract."""
-
     options = {"lock_file": lock_file} if name == "mante2013" and lock_file else {}
     preprocess_dataset(name, raw, out, **options)
 
@@ -46,7 +44,6 @@ def write_dataset_status(status: dict, out: str) -> None:
 
 def download_mnist(filename: str, out: str, mirror_setting: str | None) -> None:
     """Fetch one MNIST IDX file (registry ``mnist_*``) from its URL or the mirror, verifying its SHA-256."""
-
     entry = next((f for f in MNIST_FILES if Path(f.relpath).name == filename), None)
     if entry is None:
         raise ValueError(f"{filename!r} is not one of the MNIST files {[Path(f.relpath).name for f in MNIST_FILES]}")

@@ -48,7 +48,6 @@ def write_scorecard(
     ``a_archs[i]``), study B's task summaries, and every training run's metrics log (``runs[i]``: its ``rule``,
     ``seed`` and ``benchmark``, the Snakemake benchmark file of its training job, used when it exists). Writes
     the CSV (atomically) and the figure."""
-
     if len(a_summaries) != len(a_archs):
         raise ValueError(f"{len(a_summaries)} study-A summaries but {len(a_archs)} architectures")
     if len(metrics) != len(runs):

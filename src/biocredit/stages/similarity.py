@@ -15,7 +15,6 @@ __all__ = ["compare_run", "baselines", "summarize_similarity", "normalized_run"]
 
 def compare_run(activity: str, data: str, out: str) -> None:
     """Procrustes distance of each checkpoint's activity to the recordings."""
-
     with open_netcdf(activity) as act, open_netcdf(data) as rec:
         write_netcdf(checkpoint_distances(act.load(), rec.load()), out)
 
@@ -23,7 +22,6 @@ def compare_run(activity: str, data: str, out: str) -> None:
 def normalized_run(activity: str, distances: str, data: str, out: str, n_iter: int = 100) -> None:
     """Normalised-with-data distance ((d_model − d_split)/(1 − d_split)) at the run's best checkpoint (the one
     closest to the recordings), with the cross-condition baseline normalised the same way."""
-
     with open_netcdf(activity) as act, open_netcdf(distances) as dist, open_netcdf(data) as rec:
         d = dist["procrustes"]
         finite = d.where(np.isfinite(d), drop=True)
@@ -57,7 +55,6 @@ def baselines(data: str, out: str, n_split_half: int, seed: int = 0) -> None:
 def summarize_similarity(runs: list[str], metrics: list[str], out: str) -> None:
     """Stack per-run distance files into one (rule, arch, seed, checkpoint) summary, with each run's
     ``diverged_at`` (update of a non-finite loss, −1 if none) from its training metrics."""
-
     datasets = []
     for p, m in zip(runs, metrics, strict=True):
         with open_netcdf(p) as ds, open_netcdf(m) as met:

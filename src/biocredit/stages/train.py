@@ -25,7 +25,6 @@ __all__ = ["train_run"]
 
 def _data_digest(data) -> list[str]:
     """SHA-256 of each file a run's task is built from (none for generated tasks)."""
-
     paths = [data] if isinstance(data, (str, Path)) else [str(p) for p in (data or [])]
     return [sha256_file(p) for p in paths if Path(p).is_file()]
 
@@ -53,7 +52,6 @@ def train_run(
     preemption or a kill) continues from it and ends with exactly the numbers of an uninterrupted run. The file is
     removed once the outputs are written.
     """
-
     t = load_task(task, task_cfg, data)
     options = dict(rule_options or {})
     if "seed" in accepted_options(rule):

@@ -38,7 +38,6 @@ def train_group_runs(
     writes for that seed (tested), from one batched run. No resume state is kept (a killed group job restarts from
     scratch).
     """
-
     if len(outputs) != len(seeds):
         raise ValueError(f"train_group_runs got {len(outputs)} output pairs for {len(seeds)} seeds")
     if "seed" in accepted_options(rule):

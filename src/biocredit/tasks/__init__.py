@@ -42,7 +42,6 @@ TASKS = {
 
 def build_task(task_name: str, task_cfg: dict, data: xr.Dataset | None):
     """Instantiate a task from its config entry (keys other than ``dataset`` are constructor options)."""
-
     if task_name not in TASKS:
         raise ValueError(f"unknown task {task_name!r}; known tasks: {sorted(TASKS)}")
     options = {k: v for k, v in task_cfg.items() if k != "dataset"}
