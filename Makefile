@@ -43,6 +43,8 @@ report: setup
 lint: setup
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile rules/
+	$(BIN)/lint-imports --no-cache
 
 dvc-touch: setup  ## after `dvc pull`/`dvc checkout`: mark the restored results up to date for Snakemake (runs no job)
 	export PATH="$(abspath $(BIN)):$$PATH"; \

@@ -1,5 +1,6 @@
 # biocredit: reproduction workflow for bio-plausible temporal credit assignment studies.
-# This file is the table of contents; helpers live in rules/common.smk, one stage per rules/*.smk file.
+# This file is the table of contents: the helpers (rules/common*.smk), then one file per stage (rules/<stage>.smk,
+# whose rules run scripts/<rule>.py, which call biocredit.stages.<stage>; see docs/architecture.md).
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -11,7 +12,11 @@ configfile: "config.yaml"
 report: "rules/report/workflow.rst"
 
 
-include: "rules/common.smk"
+include: "rules/common.smk"  # study A's grid, paths, lib()
+include: "rules/common_b.smk"  # study B's grid, paths and figure outputs
+include: "rules/common_group.smk"  # config group_seeds
+include: "rules/common_calibration.smk"
+include: "rules/common_scorecard.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/train_group.smk"  # config group_seeds: batched seed groups
@@ -19,7 +24,9 @@ include: "rules/activity.smk"
 include: "rules/similarity.smk"
 include: "rules/curvature.smk"
 include: "rules/generalization.smk"
-include: "rules/figures.smk"
+include: "rules/figures_a.smk"
+include: "rules/figures_b.smk"
+include: "rules/claims.smk"
 include: "rules/calibration.smk"  # `snakemake calibration`; not part of `all`
 include: "rules/scorecard.smk"
 

@@ -60,8 +60,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     from biocredit.batched import train_group
+    from biocredit.learning import make_rule
     from biocredit.model import ModelConfig
-    from biocredit.rules import make_rule
     from biocredit.train import TrainConfig, checkpoint_schedule, train
 
     task = _reach_task()

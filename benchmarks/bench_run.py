@@ -49,7 +49,7 @@ def _phase_timers(clock: dict):
     import torch
 
     from biocredit import train as tr
-    from biocredit.rules import BPTT
+    from biocredit.learning import BPTT
 
     saved = {"_loss_terms": tr._loss_terms, "_save_resume": tr._save_resume, "backward": torch.Tensor.backward}
     state = {"phase": "updates"}
@@ -91,8 +91,8 @@ def one_run(n_hidden: int, rule_name: str, n_updates: int, threads: int) -> dict
     import torch
 
     from biocredit.io import write_netcdf
+    from biocredit.learning import make_rule
     from biocredit.model import ModelConfig
-    from biocredit.rules import make_rule
     from biocredit.train import TrainConfig, checkpoint_schedule, save_checkpoints, train
 
     torch.set_num_threads(threads)

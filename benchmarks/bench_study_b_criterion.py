@@ -33,10 +33,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from snakemake.utils import validate
 
-    from biocredit import pipeline, study_b
-    from biocredit.rules import make_rule
-    from biocredit.rules import rule_options as accepted_options
-    from biocredit.train import train
+    from biocredit import runs
+    from biocredit.learning import make_rule
+    from biocredit.learning import rule_options as accepted_options
+    from biocredit.model import model_config
+    from biocredit.tasks import load_task
+    from biocredit.train import make_train_config, train
 
     cfg = yaml.safe_load(open(args.config))
     validate(cfg, "rules/schemas/config.schema.yaml")  # fills the schema's defaults
@@ -50,14 +52,14 @@ def main() -> None:
             c = copy.deepcopy(cfg)
             if proto == "before":
                 c["generalization"].pop("criterion", None)
-            run = study_b.run_config(c, task, study_b.arch_of(c["generalization"], task), rule)
-            t = pipeline.load_task(task, run["task_cfg"], None)
-            tc = pipeline._train_config(run["train_cfg"])
-            model = pipeline._model_config(t, run["arch_cfg"], args.seed)
+            run = runs.run_config(c, task, runs.arch_of(c["generalization"], task), rule)
+            t = load_task(task, run["task_cfg"], None)
+            tc = make_train_config(run["train_cfg"])
+            model = model_config(t, run["arch_cfg"], args.seed)
             c0, w0 = time.process_time(), time.perf_counter()
             options = dict(run["rule_options"])
             if "seed" in accepted_options(run["rule"]):
-                options.setdefault("seed", args.seed)  # as pipeline.train_run
+                options.setdefault("seed", args.seed)  # as biocredit.stages.train.train_run
             res = train(t, model, make_rule(run["rule"], **options), tc, args.seed, "cpu", False)
             cpu, wall = time.process_time() - c0, time.perf_counter() - w0
             a = res.metrics.attrs

@@ -162,8 +162,8 @@ def run_config(name: str, rules: list[str], repeats: int, threads: int) -> dict:
     import torch
 
     from biocredit._memory import keep_freed_memory
+    from biocredit.learning import make_rule
     from biocredit.model import ACTIVATIONS, ModelConfig, RateRNN, mean_square
-    from biocredit.rules import make_rule
 
     torch.set_num_threads(threads)
     keep_freed_memory()  # as biocredit.train.train does; both sides of every comparison run under it

@@ -5,18 +5,18 @@ rule activity:
     input:
         data=task_data,
         checkpoints=rules.train.output.checkpoints,
-        lib=lib("activity.py", "model.py", "tasks", "pipeline.py"),
+        lib=lib("stages.activity"),
     output:
         "results/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}/activity.nc",
-    params:
-        task_cfg=task_params,
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
     log:
         "results/logs/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        task_cfg=task_params,
     script:
         "../scripts/activity.py"

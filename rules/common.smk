@@ -1,12 +1,15 @@
-# Helpers shared by every stage: config validation, the run grid, paths, and library inputs.
+# Helpers shared by every stage: config validation, the run grid of study A, paths, and library inputs (lib()).
 import os
 from pathlib import Path
 
 from snakemake.logging import logger
 from snakemake.utils import validate
 
-from biocredit.data import REMOTE_FILES, remote_file
-from biocredit.rules import check_config_rules
+from biocredit import runs as _runs
+from biocredit import _imports
+from biocredit._imports import import_closure
+from biocredit.data import remote_file
+from biocredit.learning import RULES, check_config_rules
 
 validate(config, schema="schemas/config.schema.yaml")
 check_config_rules(config)  # rules x arch rows: ModProp trains ReLU units with Dale's law only
@@ -36,16 +39,16 @@ def warn_other_preset():
     if recorded.is_file():
         made_with = recorded.read_text().split()
         if made_with != recorded_configfiles():
-            logger.warning(f"biocredit: results/ was made with --configfile {' '.join(made_with)}; this call uses "
-                           f"{' '.join(recorded_configfiles())} (to report on those results: snakemake --configfile "
-                           f"{' '.join(made_with)} --report results/report.html, or `make report`)")
+            logger.warning(
+                f"biocredit: results/ was made with --configfile {' '.join(made_with)}; this call uses "
+                f"{' '.join(recorded_configfiles())} (to report on those results: snakemake --configfile "
+                f"{' '.join(made_with)} --report results/report.html, or `make report`)"
+            )
 
 
 def check_references():
     """Every arch, task and learning-rule name a study uses is a row of its table (or a known learning rule); else
     an error naming the key, the missing name and the config files, before any job is planned."""
-    from biocredit.rules import RULES
-
     tables = {"archs": set(config["archs"]), "tasks": set(config["tasks"]), "rules": set(RULES)}
     refs = []  # (key, name, table)
     s, g = config["similarity"], config["generalization"]
@@ -68,8 +71,11 @@ def check_references():
         refs += [("generalization.remedies.task", remedies["task"], "tasks")]
     refs += [("generalization.remedies.lr_rules", r, "rules") for r in remedies.get("lr_rules", [])]
     refs += [("rule_options (key)", r, "rules") for r in config.get("rule_options", {})]
-    bad = [f"{key} names {name!r}, which is not in `{table}` (known: {', '.join(sorted(tables[table]))})"
-           for key, name, table in refs if name not in tables[table]]
+    bad = [
+        f"{key} names {name!r}, which is not in `{table}` (known: {', '.join(sorted(tables[table]))})"
+        for key, name, table in refs
+        if name not in tables[table]
+    ]
     bad += unknown_training_keys()
     if bad:
         lines = "\n  ".join(bad)
@@ -96,9 +102,8 @@ def unknown_training_keys():
 check_references()
 warn_other_preset()
 
-ROOT = Path(workflow.basedir)
-LIB = ROOT / "src" / "biocredit"
-STUDY_A = "similarity"
+LIB = Path(workflow.basedir) / "src" / "biocredit"
+STUDY_A = _runs.STUDY_A
 A_FIGURES = ["A2", "A3", "A4", "A5", "A6", "A7"]  # per-dataset figures of study A, each with a claim row
 ENV = "../envs/biocredit.yaml"
 
@@ -112,17 +117,12 @@ wildcard_constraints:
     dataset="[a-z0-9_]+",
 
 
-def lib(*modules):
-    """Library files a rule depends on (a folder means all its modules), so that a fix in biocredit reruns what
-    it affects."""
-    paths = [LIB / m for m in modules]
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise ValueError(f"lib(): no such library module {missing}")
-    files = []
-    for p in paths:
-        files += sorted(str(f) for f in p.glob("*.py")) if p.is_dir() else [str(p)]
-    return files
+def lib(stage):
+    """The library files a rule's job imports: those of its stage module (``lib("stages.train")``) and of
+    ``stages._job`` (every script's set-up), with everything they import, transitively (biocredit._imports; checked
+    against the modules an import really loads by tests/test_rule_inputs.py). An edit to one of them reruns the
+    rule's jobs; an edit elsewhere in the library does not."""
+    return [str(LIB / f.relative_to(_imports.ROOT)) for f in import_closure(stage, "stages._job")]
 
 
 def raw_path(dataset):
@@ -140,12 +140,17 @@ def missing_user_data(dataset):
     unset = [k for k, v in files.items() if not v]
     if unset:
         return f"user_data.{dataset}.{{{','.join(unset)}}} not set (the data are not public)"
-    absent = [f"user_data.{dataset}.{k} = {v} (no such file: {str(v).split(':')[0]})" for k, v in files.items()
-              if not Path(str(v).split(":")[0]).is_file()]
+    absent = [
+        f"user_data.{dataset}.{k} = {v} (no such file: {str(v).split(':')[0]})"
+        for k, v in files.items()
+        if not Path(str(v).split(":")[0]).is_file()
+    ]
     if absent:
         listed = "; ".join(absent)
-        raise ValueError(f"biocredit config error in {config_files()}: {listed}. Fix the path(s), or set them to "
-                         f"null to skip {dataset}.")
+        raise ValueError(
+            f"biocredit config error in {config_files()}: {listed}. Fix the path(s), or set them to "
+            f"null to skip {dataset}."
+        )
     return ""
 
 
@@ -159,8 +164,10 @@ def mirror_folder():
     folder = Path(value).expanduser()
     if not folder.is_dir():
         origin = "$BIOCREDIT_DATA_MIRROR" if env else f"data.mirror in {config_files()}"
-        raise ValueError(f"biocredit: the data mirror {folder} (from {origin}) is not a folder; fix it, or unset it "
-                         "to download from the upstream URLs")
+        raise ValueError(
+            f"biocredit: the data mirror {folder} (from {origin}) is not a folder; fix it, or unset it "
+            "to download from the upstream URLs"
+        )
     return folder
 
 
@@ -188,8 +195,10 @@ def dataset_status():
     known = {dataset_of(t) for t in config["tasks"] if "dataset" in config["tasks"][t]}
     unknown = [d for d in skip if d not in known]
     if unknown:
-        raise ValueError(f"biocredit config error in {config_files()}: data.skip names unknown dataset(s) {unknown} "
-                         f"(datasets of the tasks table: {', '.join(sorted(known))})")
+        raise ValueError(
+            f"biocredit config error in {config_files()}: data.skip names unknown dataset(s) {unknown} "
+            f"(datasets of the tasks table: {', '.join(sorted(known))})"
+        )
     for task in config["similarity"]["tasks"]:
         d = dataset_of(task)
         if d in skip:
@@ -229,8 +238,7 @@ def similarity_tasks():
 
 
 def archs_of(task):
-    s = config["similarity"]
-    return s["task_archs"].get(task, s["archs"])
+    return _runs.similarity_archs(config[STUDY_A], task)
 
 
 def seeds_a():
@@ -240,13 +248,9 @@ def seeds_a():
 
 def similarity_runs():
     """Every (task, arch, rule, seed) of study A, as run directories."""
-    s = config["similarity"]
     return [
-        run_dir(STUDY_A, task, arch, r, seed)
-        for task in similarity_tasks()
-        for arch in archs_of(task)
-        for r in s["rules"]
-        for seed in seeds_a()
+        run_dir(STUDY_A, r["task"], r["arch"], r["rule"], r["seed"])
+        for r in _runs.similarity_grid(config[STUDY_A], similarity_tasks(), config["seed_offset"])
     ]
 
 
@@ -263,8 +267,7 @@ def a1_checkpoints(wildcards):
     s = config["similarity"]
     arch = archs_of(wildcards.task)[0]
     return [
-        f"results/runs/{run_dir(STUDY_A, wildcards.task, arch, r, seeds_a()[0])}/checkpoints.pt"
-        for r in s["rules"]
+        f"results/runs/{run_dir(STUDY_A, wildcards.task, arch, r, seeds_a()[0])}/checkpoints.pt" for r in s["rules"]
     ]
 
 
@@ -275,28 +278,18 @@ def final_outputs():
 
 
 def task_data(wildcards):
-    """The preprocessed recordings a run's task is built from (study B's tasks: task_files_b, generalization.smk)."""
+    """The preprocessed recordings a run's task is built from (study B's tasks: task_files_b, common_b.smk)."""
     if "dataset" not in config["tasks"][wildcards.task]:
         return task_files_b(wildcards.task)
     return f"results/data/{dataset_of(wildcards.task)}.nc"
 
 
-def study_config(study):
-    return config[study]
-
-
 def run_params(wildcards):
-    """Everything that defines a run besides its wildcards (changes here rerun the run)."""
+    """Everything that defines a run besides its wildcards (changes here rerun the run): biocredit.runs assembles
+    it for either study."""
     if wildcards.study == STUDY_B:
-        return run_params_b(wildcards)  # rules/generalization.smk
-    return {
-        "task_cfg": config["tasks"][wildcards.task],
-        "arch_cfg": config["archs"][wildcards.arch],
-        "train_cfg": study_config(wildcards.study)["training"]
-        | study_config(wildcards.study).get("task_training", {}).get(wildcards.task, {})
-        | study_config(wildcards.study).get("rule_training", {}).get(wildcards.rule_name, {}),
-        "rule_options": config["rule_options"].get(wildcards.rule_name, {}),
-    }
+        return _runs.run_config(config, wildcards.task, wildcards.arch, wildcards.rule_name)
+    return _runs.similarity_run_config(config, wildcards.task, wildcards.arch, wildcards.rule_name)
 
 
 def task_params(wildcards):
@@ -342,5 +335,5 @@ def similarity_metrics(wildcards):
 
 def claim_files():
     return expand("results/claims/{fig}-{dataset}.json", fig=A_FIGURES, dataset=similarity_datasets()) + (
-        claim_files_b()  # rules/generalization.smk
+        claim_files_b()  # rules/common_b.smk
     )

@@ -1,13 +1,12 @@
-# Helpers of study B (generalization and curvature): the run grid, paths and params. Included by
-# rules/generalization.smk; the science and the grid itself live in biocredit.study_b.
-from biocredit import study_b as _study_b
+# Helpers of study B (generalization and curvature): the run grid, paths and params of its rules
+# (rules/curvature.smk, generalization.smk, figures_b.smk). The grid itself is biocredit.runs.grid.
 from biocredit.data.mnist import MNIST_FILENAMES
 
-STUDY_B = _study_b.STUDY
+STUDY_B = _runs.STUDY_B
 B_CFG = config[STUDY_B]
 B_TASK_FIGURES = ["B1", "B2", "B3", "B4", "B7"]  # per task
 B_REMEDY_FIGURES = ["B5", "B6"]  # on the remedies task
-B_RUNS = _study_b.grid(B_CFG, config["seed_offset"])  # seeds + the top-level seed_offset
+B_RUNS = _runs.grid(B_CFG, config["seed_offset"])  # seeds + the top-level seed_offset
 
 
 def b_runs_of(task):
@@ -17,11 +16,6 @@ def b_runs_of(task):
 def b_run_path(r, kind):
     d = run_dir(STUDY_B, r["task"], r["arch"], r["rule"], r["seed"])
     return f"results/runs/{d}/metrics.nc" if kind == "metrics" else f"results/curvature/{d}/hessian.nc"
-
-
-def run_params_b(wildcards):
-    """run_params of a study-B run: the variant name resolved into rule, options and training config."""
-    return _study_b.run_config(config, wildcards.task, wildcards.arch, wildcards.rule_name)
 
 
 def task_files_b(task):
@@ -41,16 +35,35 @@ def claim_files_b():
     return files + expand("results/claims/{fig}-{task}.json", fig=B_REMEDY_FIGURES, task=B_CFG["remedies"]["task"])
 
 
-def _b_outputs(figs):
-    """png (in the report), pdf and claim paths of figures `figs` for the {task} wildcard."""
-    out = {}
-    for f in figs:
-        out[f"{f}_png"] = report(
-            f"results/figures/B/{f}_{{task}}.png",
-            caption=f"report/fig_{f.lower()}.rst",
+def b_metrics(wildcards):
+    """The metrics logs of one task's runs (in the order of b_runs)."""
+    return [b_run_path(r, "metrics") for r in b_runs_of(wildcards.task)]
+
+
+def b_hessians(wildcards):
+    """The Hessian files of one task's runs (in the order of b_runs)."""
+    return [b_run_path(r, "hessian") for r in b_runs_of(wildcards.task)]
+
+
+def b_runs(wildcards):
+    """One task's runs: biocredit.runs.grid rows."""
+    return b_runs_of(wildcards.task)
+
+
+def b_base_lr(wildcards):
+    """The study's learning rate on the task (B3's stability line 2/η; the runs without an -lr variant)."""
+    return _runs.base_lr(B_CFG, wildcards.task)
+
+
+def b_figure(fig):
+    """The png (in the report), pdf and claim paths of figure ``fig`` (B1 ... B7) for the {task} wildcard."""
+    return {
+        "png": report(
+            f"results/figures/B/{fig}_{{task}}.png",
+            caption=f"report/fig_{fig.lower()}.rst",
             category="Study B: generalization and curvature",
-            labels={"figure": f, "task": "{task}"},
-        )
-        out[f"{f}_pdf"] = f"results/figures/B/{f}_{{task}}.pdf"
-        out[f"{f}_claim"] = f"results/claims/{f}-{{task}}.json"
-    return out
+            labels={"figure": fig, "task": "{task}"},
+        ),
+        "pdf": f"results/figures/B/{fig}_{{task}}.pdf",
+        "claim": f"results/claims/{fig}-{{task}}.json",
+    }

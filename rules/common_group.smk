@@ -16,5 +16,6 @@ def group_seeds_on():
 def group_run_params(wildcards):
     from types import SimpleNamespace
 
-    return run_params(SimpleNamespace(study=STUDY_A, task=wildcards.task, arch=wildcards.arch,
-                                      rule_name=wildcards.rule_name))
+    return run_params(
+        SimpleNamespace(study=STUDY_A, task=wildcards.task, arch=wildcards.arch, rule_name=wildcards.rule_name)
+    )

@@ -1,13 +1,24 @@
 # Helpers of the scorecard (rules/scorecard.smk): the runs, architectures and matched level it reads.
 
+
 def scorecard_runs():
     """Every training run the scorecard reads: all of study A's and study B's main grid, with rule, seed, metrics
     log and the Snakemake benchmark of its training job."""
-    dirs = [(r, Path(r).parts[3], int(Path(r).parts[4][len("seed"):])) for r in similarity_runs()]
-    dirs += [(run_dir(STUDY_B, r["task"], r["arch"], r["rule"], r["seed"]), r["rule"], r["seed"])
-             for r in B_RUNS if r["main"]]
-    return [{"metrics": f"results/runs/{d}/metrics.nc", "benchmark": f"results/benchmarks/train/{d}.tsv",
-             "rule": rule, "seed": seed} for d, rule, seed in dirs]
+    dirs = [(r, Path(r).parts[3], int(Path(r).parts[4][len("seed") :])) for r in similarity_runs()]
+    dirs += [
+        (run_dir(STUDY_B, r["task"], r["arch"], r["rule"], r["seed"]), r["rule"], r["seed"])
+        for r in B_RUNS
+        if r["main"]
+    ]
+    return [
+        {
+            "metrics": f"results/runs/{d}/metrics.nc",
+            "benchmark": f"results/benchmarks/train/{d}.tsv",
+            "rule": rule,
+            "seed": seed,
+        }
+        for d, rule, seed in dirs
+    ]
 
 
 def scorecard_archs():

@@ -5,22 +5,22 @@ rule curvature:
     input:
         data=task_data,
         checkpoints="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/checkpoints.pt",
-        lib=lib("curvature", "generalization.py", "study_b.py", "model.py", "tasks", "train.py", "pipeline.py"),
+        lib=lib("stages.curvature"),
     output:
         "results/curvature/{study}/{task}/{arch}/{rule_name}/seed{seed}/hessian.nc",
-    params:
-        run=run_params,
-        curvature=config["generalization"]["curvature"],
-        device=config["device"],
-    threads: 1
-    resources:
-        mem_mb=4000,
-        runtime=120,
     log:
         "results/logs/curvature/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
     benchmark:
         "results/benchmarks/curvature/{study}/{task}/{arch}/{rule_name}/seed{seed}.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        run=run_params,
+        curvature=config["generalization"]["curvature"],
+        device=config["device"],
     script:
-        "../scripts/b_curvature.py"
+        "../scripts/curvature.py"

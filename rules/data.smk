@@ -16,29 +16,31 @@ rule download:
 rule preprocess:
     input:
         unpack(raw_input),
-        lib=lib("data/fetch.py", "data/hatsopoulos.py", "data/sussillo.py", "data/preprocess.py"),
+        lib=lib("stages.data"),
     output:
         "results/data/{dataset}.nc",
-    params:
-        files=raw_files,
-        lock_file=config["data"]["lock_file"],
     log:
         "results/logs/preprocess/{dataset}.log",
     conda:
         ENV
+    params:
+        files=raw_files,
+        lock_file=config["data"]["lock_file"],
     script:
         "../scripts/preprocess.py"
 
 
 rule dataset_status:
+    input:
+        lib=lib("stages.data"),
     output:
         report("results/datasets.json", caption="report/datasets.rst", category="Data"),
-    params:
-        status=dataset_status(),
     log:
         "results/logs/dataset_status.log",
     conda:
         ENV
+    params:
+        status=dataset_status(),
     script:
         "../scripts/dataset_status.py"
 
@@ -46,14 +48,16 @@ rule dataset_status:
 rule configfiles:
     # The config files this run was made with, so that `make report` (and anyone reading results/) uses the same
     # preset; rewritten when the list changes.
+    input:
+        lib=lib("stages.data"),
     output:
         "results/configfiles.txt",
-    params:
-        files=recorded_configfiles(),
     log:
         "results/logs/configfiles.log",
     localrule: True
     conda:
         ENV
+    params:
+        files=recorded_configfiles(),
     script:
-        "../scripts/record_configfiles.py"
+        "../scripts/configfiles.py"

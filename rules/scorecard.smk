@@ -1,16 +1,12 @@
 # The rule scorecard (every rule on every axis of both studies) and the report's landing page.
 
 
-include: "common_scorecard.smk"
-
-
 rule scorecard:
     input:
         a_summaries=expand("results/similarity/datasets/{dataset}/summary.nc", dataset=similarity_datasets()),
         b_summaries=expand("results/generalization/{task}/summary.nc", task=B_CFG["tasks"]),
         metrics=[r["metrics"] for r in scorecard_runs()],
-        lib=lib("scorecard.py", "figures/scorecard.py", "figures/style.py", "stats.py", "similarity/matched.py",
-                "io.py", "study_b.py", "pipeline.py"),
+        lib=lib("stages.scorecard"),
     output:
         csv="results/scorecard.csv",
         png=report(
@@ -19,6 +15,10 @@ rule scorecard:
             category="1. Rule scorecard",
         ),
         pdf="results/scorecard.pdf",
+    log:
+        "results/logs/scorecard.log",
+    conda:
+        ENV
     params:
         a_archs=scorecard_archs(),
         a_rules=config["similarity"]["rules"],
@@ -26,10 +26,6 @@ rule scorecard:
         runs=[{k: r[k] for k in ("rule", "seed", "benchmark")} for r in scorecard_runs()],
         level=scorecard_level(),
         preset=config["preset"],
-    log:
-        "results/logs/scorecard.log",
-    conda:
-        ENV
     script:
         "../scripts/scorecard.py"
 
@@ -40,15 +36,15 @@ rule report_landing:
         datasets="results/datasets.json",
         scorecard="results/scorecard.csv",
         png="results/scorecard.png",
-        lib=lib("landing.py", "scorecard.py", "stats.py", "io.py", "pipeline.py"),
+        lib=lib("stages.scorecard"),
     output:
         "results/report/landing.rst",
-    params:
-        b_tasks=B_CFG["tasks"],
-        preset=config["preset"],
     log:
         "results/logs/report_landing.log",
     conda:
         ENV
+    params:
+        b_tasks=B_CFG["tasks"],
+        preset=config["preset"],
     script:
         "../scripts/report_landing.py"

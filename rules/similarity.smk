@@ -5,7 +5,7 @@ rule compare:
     input:
         activity="results/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}/activity.nc",
         data=task_data,
-        lib=lib("similarity/procrustes.py", "similarity/compare.py", "pipeline.py"),
+        lib=lib("stages.similarity"),
     output:
         "results/similarity/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/procrustes.nc",
     log:
@@ -19,15 +19,15 @@ rule compare:
 rule baselines:
     input:
         data="results/data/{dataset}.nc",
-        lib=lib("similarity/procrustes.py", "similarity/baselines.py", "similarity/compare.py", "pipeline.py"),
+        lib=lib("stages.similarity"),
     output:
         "results/similarity/datasets/{dataset}/baselines.nc",
-    params:
-        n_split_half=config["similarity"]["n_split_half"],
     log:
         "results/logs/baselines/{dataset}.log",
     conda:
         ENV
+    params:
+        n_split_half=config["similarity"]["n_split_half"],
     script:
         "../scripts/baselines.py"
 
@@ -36,7 +36,7 @@ rule summarize_similarity:
     input:
         runs=similarity_inputs,
         metrics=similarity_metrics,
-        lib=lib("similarity/matched.py", "pipeline.py"),
+        lib=lib("stages.similarity"),
     output:
         "results/similarity/datasets/{dataset}/summary.nc",
     log:
@@ -52,14 +52,14 @@ rule normalized:
         activity="results/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}/activity.nc",
         distances="results/similarity/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/procrustes.nc",
         data=task_data,
-        lib=lib("similarity/normalized.py", "similarity/baselines.py", "similarity/procrustes.py", "pipeline.py"),
+        lib=lib("stages.similarity"),
     output:
         "results/similarity/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/normalized.nc",
-    params:
-        n_iter=config["similarity"]["n_split_half"],
     log:
         "results/logs/normalized/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
     conda:
         ENV
+    params:
+        n_iter=config["similarity"]["n_split_half"],
     script:
         "../scripts/normalized.py"

@@ -4,22 +4,22 @@
 rule train:
     input:
         data=task_data,
-        lib=lib("model.py", "rules", "tasks", "train.py", "pipeline.py"),
+        lib=lib("stages.train"),
     output:
         checkpoints="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/checkpoints.pt",
         metrics="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/metrics.nc",
-    params:
-        run=run_params,
-        device=config["device"],
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=120,
     log:
         "results/logs/train/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{study}/{task}/{arch}/{rule_name}/seed{seed}.tsv"
     conda:
         ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+    params:
+        run=run_params,
+        device=config["device"],
     script:
         "../scripts/train.py"

@@ -2,8 +2,6 @@
 # (biocredit.batched.train_group_runs), writing the same per-seed files as rule `train`. Only for rules defined
 # by where they cut the recurrence (bptt, eprop, tbptt); other rules keep one job per seed.
 
-include: "common_group.smk"
-
 
 if group_seeds_on():
 
@@ -12,7 +10,7 @@ if group_seeds_on():
     rule train_group:
         input:
             data=task_data,
-            lib=lib("model.py", "rules", "tasks", "train.py", "pipeline.py", "batched.py"),
+            lib=lib("stages.train_group"),
         output:
             checkpoints=expand(
                 "results/runs/similarity/{{task}}/{{arch}}/{{rule_name}}/seed{seed}/checkpoints.pt",
@@ -22,21 +20,21 @@ if group_seeds_on():
                 "results/runs/similarity/{{task}}/{{arch}}/{{rule_name}}/seed{seed}/metrics.nc",
                 seed=config[STUDY_A]["seeds"],
             ),
-        wildcard_constraints:
-            rule_name="|".join(GROUPABLE_RULES),
-        params:
-            run=group_run_params,
-            seeds=config[STUDY_A]["seeds"],
-            device=config["device"],
-        threads: 1
-        resources:
-            mem_mb=2000 * len(config[STUDY_A]["seeds"]),
-            runtime=120 * len(config[STUDY_A]["seeds"]),
         log:
             "results/logs/train_group/similarity/{task}/{arch}/{rule_name}.log",
         benchmark:
             "results/benchmarks/train_group/similarity/{task}/{arch}/{rule_name}.tsv"
+        wildcard_constraints:
+            rule_name="|".join(GROUPABLE_RULES),
         conda:
             ENV
+        threads: 1
+        resources:
+            mem_mb=2000 * len(config[STUDY_A]["seeds"]),
+            runtime=120 * len(config[STUDY_A]["seeds"]),
+        params:
+            run=group_run_params,
+            seeds=config[STUDY_A]["seeds"],
+            device=config["device"],
         script:
             "../scripts/train_group.py"

@@ -1,10 +1,11 @@
 """Rule `activity`: every checkpoint's hidden activity on the analysis trials."""
 
-from biocredit import pipeline
+from biocredit.stages._job import configure
+from biocredit.stages.activity import extract_activity
 
-pipeline.configure(snakemake.log[0], snakemake.threads)
+configure(snakemake.log[0], snakemake.threads)
 wc = snakemake.wildcards
-pipeline.extract_activity(
+extract_activity(
     snakemake.input.data,
     snakemake.input.checkpoints,
     snakemake.output[0],

@@ -1,6 +1,7 @@
 """Rule `baselines`: the recordings' cross-condition-average and split-half distances."""
 
-from biocredit import pipeline
+from biocredit.stages._job import configure
+from biocredit.stages.similarity import baselines
 
-pipeline.configure(snakemake.log[0])
-pipeline.baselines(snakemake.input.data, snakemake.output[0], snakemake.params.n_split_half)
+configure(snakemake.log[0])
+baselines(snakemake.input.data, snakemake.output[0], snakemake.params.n_split_half)

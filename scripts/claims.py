@@ -1,6 +1,7 @@
 """Rule `claims`: gather every claim row into results/claims.json."""
 
-from biocredit import pipeline
+from biocredit.stages._job import configure
+from biocredit.stages.claims import collect_claims
 
-pipeline.configure(snakemake.log[0])
-pipeline.collect_claims(list(snakemake.input), snakemake.output[0])
+configure(snakemake.log[0])
+collect_claims(list(snakemake.input.claims), snakemake.output[0])

@@ -1,6 +1,7 @@
 """Rule `compare`: Procrustes distance of each checkpoint to the recordings."""
 
-from biocredit import pipeline
+from biocredit.stages._job import configure
+from biocredit.stages.similarity import compare_run
 
-pipeline.configure(snakemake.log[0])
-pipeline.compare_run(snakemake.input.activity, snakemake.input.data, snakemake.output[0])
+configure(snakemake.log[0])
+compare_run(snakemake.input.activity, snakemake.input.data, snakemake.output[0])

@@ -1,10 +1,11 @@
 """Rule `figure_a1`: a task's inputs, targets and trained outputs beside its recordings."""
 
-from biocredit import pipeline
+from biocredit.stages._job import configure
+from biocredit.stages.figures_a import figure_a1
 
-pipeline.configure(snakemake.log[0])
+configure(snakemake.log[0])
 checkpoints = dict(zip(snakemake.params.rules, snakemake.input.checkpoints, strict=True))
-pipeline.figure_a1(
+figure_a1(
     snakemake.input.data,
     checkpoints,
     snakemake.output.png,

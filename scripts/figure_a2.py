@@ -1,5 +1,6 @@
 """Rule `figure_a2`: distance vs accuracy for one dataset, and its claim row."""
 
-from biocredit import pipeline
+from biocredit.stages._job import run_job
+from biocredit.stages.figures_a import figure_a2
 
-pipeline.run_job(snakemake, pipeline.figure_a2, inputs=("summary", "baselines"))
+run_job(snakemake, figure_a2, inputs=('summary', 'baselines'))

@@ -1,5 +1,6 @@
 """Rule `figure_a3`: distances at matched accuracy levels for one dataset, and its claim row."""
 
-from biocredit import pipeline
+from biocredit.stages._job import run_job
+from biocredit.stages.figures_a import figure_a3
 
-pipeline.run_job(snakemake, pipeline.figure_a3, inputs=("summary",))
+run_job(snakemake, figure_a3, inputs=('summary',))

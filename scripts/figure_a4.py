@@ -1,5 +1,6 @@
 """Rule `figure_a4`: distance across initial gains and architectures, variance shares, and the claim row."""
 
-from biocredit import pipeline
+from biocredit.stages._job import run_job
+from biocredit.stages.figures_a import figure_a4
 
-pipeline.run_job(snakemake, pipeline.figure_a4, inputs=("summary",))
+run_job(snakemake, figure_a4, inputs=('summary',))

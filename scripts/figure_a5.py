@@ -1,5 +1,6 @@
 """Rule `figure_a5`: dynamics at matched accuracy, and its claim row."""
 
-from biocredit import pipeline
+from biocredit.stages._job import run_job
+from biocredit.stages.figures_a import figure_a5
 
-pipeline.run_job(snakemake, pipeline.figure_a5, inputs=("summary", "activities", "checkpoints"))
+run_job(snakemake, figure_a5, inputs=('summary', 'activities', 'checkpoints'))

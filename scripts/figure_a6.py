@@ -1,5 +1,6 @@
 """Rule `figure_a6`: A2 under Procrustes, CKA and CCA, and its claim row."""
 
-from biocredit import pipeline
+from biocredit.stages._job import run_job
+from biocredit.stages.figures_a import figure_a6
 
-pipeline.run_job(snakemake, pipeline.figure_a6, inputs=("summary",))
+run_job(snakemake, figure_a6, inputs=('summary',))

@@ -1,5 +1,6 @@
 """Rule `figure_a7`: normalised-with-data distances at the best checkpoints, and the claim row."""
 
-from biocredit import pipeline
+from biocredit.stages._job import run_job
+from biocredit.stages.figures_a import figure_a7
 
-pipeline.run_job(snakemake, pipeline.figure_a7, inputs=("runs",))
+run_job(snakemake, figure_a7, inputs=('runs',))

@@ -1,7 +1,8 @@
 """Rule `normalized`: normalised-with-data distance at a run's best checkpoint."""
 
-from biocredit import pipeline
+from biocredit.stages._job import configure
+from biocredit.stages.similarity import normalized_run
 
-pipeline.configure(snakemake.log[0])
+configure(snakemake.log[0])
 i = snakemake.input
-pipeline.normalized_run(i.activity, i.distances, i.data, snakemake.output[0], n_iter=snakemake.params.n_iter)
+normalized_run(i.activity, i.distances, i.data, snakemake.output[0], n_iter=snakemake.params.n_iter)

@@ -1,7 +1,8 @@
 """Rule `preprocess`: recordings → NetCDF contract."""
 
-from biocredit import pipeline
+from biocredit.stages._job import configure
+from biocredit.stages.data import preprocess
 
-pipeline.configure(snakemake.log[0])
+configure(snakemake.log[0])
 p = snakemake.params
-pipeline.preprocess(snakemake.wildcards.dataset, p.files, snakemake.output[0], p.lock_file)
+preprocess(snakemake.wildcards.dataset, p.files, snakemake.output[0], p.lock_file)

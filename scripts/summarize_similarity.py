@@ -1,6 +1,7 @@
 """Rule `summarize_similarity`: stack one dataset's per-run distances."""
 
-from biocredit import pipeline
+from biocredit.stages._job import configure
+from biocredit.stages.similarity import summarize_similarity
 
-pipeline.configure(snakemake.log[0])
-pipeline.summarize_similarity(list(snakemake.input.runs), list(snakemake.input.metrics), snakemake.output[0])
+configure(snakemake.log[0])
+summarize_similarity(list(snakemake.input.runs), list(snakemake.input.metrics), snakemake.output[0])

@@ -1,10 +1,11 @@
 """Rule `train`: one (study, task, arch, rule, seed) run."""
 
-from biocredit import pipeline
+from biocredit.stages._job import configure
+from biocredit.stages.train import train_run
 
-pipeline.configure(snakemake.log[0], snakemake.threads)
+configure(snakemake.log[0], snakemake.threads)
 wc, run = snakemake.wildcards, snakemake.params.run
-pipeline.train_run(
+train_run(
     snakemake.input.data,
     snakemake.output.checkpoints,
     snakemake.output.metrics,

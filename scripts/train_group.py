@@ -1,9 +1,9 @@
 """Rule `train_group`: all seeds of one study-A (task, arch, rule) as one batched run."""
 
-from biocredit import pipeline
-from biocredit.batched import train_group_runs
+from biocredit.stages._job import configure
+from biocredit.stages.train_group import train_group_runs
 
-pipeline.configure(snakemake.log[0], snakemake.threads)
+configure(snakemake.log[0], snakemake.threads)
 wc, run = snakemake.wildcards, snakemake.params.run
 train_group_runs(
     snakemake.input.data,

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from biocredit.batched import BatchedRNN, batched_recurrence, train_group
+from biocredit.learning import BPTT, MDGL, RFLO, EProp, EPropRandom, TruncatedBPTT
 from biocredit.model import ModelConfig, RateRNN
-from biocredit.rules import BPTT, MDGL, RFLO, EProp, EPropRandom, TruncatedBPTT
 from biocredit.train import TrainConfig, save_checkpoints, train
 
 
@@ -180,10 +180,10 @@ def test_group_runs_write_the_files_train_run_writes(tmp_path):
     NetCDF holds the same numbers and attributes (sparse arch: the mask follows each run's seed)."""
     import xarray as xr
 
-    from biocredit import pipeline
-    from biocredit.batched import train_group_runs
     from biocredit.data.hatsopoulos import load_hatsopoulos, make_fake_hatsopoulos_npy
     from biocredit.io import write_netcdf
+    from biocredit.stages.train import train_run
+    from biocredit.stages.train_group import train_group_runs
 
     raw = tmp_path / "fake.npy"
     sha = make_fake_hatsopoulos_npy(raw, n_units=6)
@@ -196,7 +196,7 @@ def test_group_runs_write_the_files_train_run_writes(tmp_path):
     train_group_runs(str(data), outs, seeds=seeds, **kw)
     for seed, (ckpt, met) in zip(seeds, outs, strict=True):
         d = tmp_path / f"s{seed}"
-        pipeline.train_run(str(data), str(d / "checkpoints.pt"), str(d / "metrics.nc"), seed=seed, progress=False,
+        train_run(str(data), str(d / "checkpoints.pt"), str(d / "metrics.nc"), seed=seed, progress=False,
                            **kw)
         assert (d / "checkpoints.pt").read_bytes() == open(ckpt, "rb").read()
         with xr.open_dataset(met) as a, xr.open_dataset(d / "metrics.nc") as b:

@@ -50,8 +50,8 @@ def test_constraints_survive_gradient_steps():
 
 # --- the constraints as part of the model (ModelConfig / RateRNN), as the arch table sets them -------------------
 
+from biocredit.learning import make_rule  # noqa: E402
 from biocredit.model import ModelConfig, RateRNN  # noqa: E402
-from biocredit.rules import make_rule  # noqa: E402
 
 
 def _constrained(**kw):

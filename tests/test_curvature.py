@@ -16,8 +16,8 @@ from biocredit.curvature import (
     top_eigenvalue_lanczos,
     top_eigenvalue_power,
 )
+from biocredit.learning import EProp
 from biocredit.model import ModelConfig, RateRNN
-from biocredit.rules import EProp
 
 # ------------------------------------------------------------------------------------------------- quadratic
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from biocredit.learning import make_rule
 from biocredit.model import ModelConfig, RateRNN
-from biocredit.rules import make_rule
 from biocredit.train import TrainConfig, resolve_device, train
 
 

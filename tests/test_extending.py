@@ -41,7 +41,7 @@ def toy_rule_class(tmp_path: Path):
     spec = importlib.util.spec_from_file_location("extending_toy_rule", module_file)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    from biocredit.rules.base import LearningRule
+    from biocredit.learning.base import LearningRule
 
     classes = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, LearningRule)
                and v is not LearningRule]
@@ -95,7 +95,7 @@ def test_toy_rule_matches_the_explicit_oracle(tmp_path, fused, fraction):
 
 
 def test_toy_rule_limits_are_bptt_and_eprop(tmp_path):
-    from biocredit.rules import BPTT, EProp
+    from biocredit.learning import BPTT, EProp
 
     cls = toy_rule_class(tmp_path)
     model, x, target, mask = _tiny(seed=1)

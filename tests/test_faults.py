@@ -11,8 +11,8 @@ import torch
 import xarray as xr
 
 from biocredit import io as bio
+from biocredit.learning import EProp
 from biocredit.model import ModelConfig
-from biocredit.rules import EProp
 from biocredit.train import TrainConfig, load_checkpoints, save_checkpoints, train
 from tests.killed import Killed, die_after
 
@@ -243,7 +243,7 @@ TRAIN_KW = dict(
 
 
 def test_truncated_netcdf_is_named_with_the_command_that_remakes_it(tmp_path, recordings):
-    from biocredit.pipeline import train_run
+    from biocredit.stages.train import train_run
 
     out = tmp_path / "run"
     out.mkdir()
@@ -396,8 +396,8 @@ def test_training_progress_reaches_the_console(tmp_path, recordings):
     out = tmp_path / "run"
     kw = dict(TRAIN_KW, progress=True)
     script = (
-        "import json, sys; from biocredit import pipeline; pipeline.configure(sys.argv[1]); "
-        "pipeline.train_run(sys.argv[2], sys.argv[3], sys.argv[4], **json.loads(sys.argv[5]))"
+        "import json, sys; from biocredit.stages import _job, train; _job.configure(sys.argv[1]); "
+        "train.train_run(sys.argv[2], sys.argv[3], sys.argv[4], **json.loads(sys.argv[5]))"
     )
     proc = subprocess.run([sys.executable, "-c", script, str(log), str(recordings), str(out / "checkpoints.pt"),
                            str(out / "metrics.nc"), json.dumps(kw)], capture_output=True, text=True, timeout=300)

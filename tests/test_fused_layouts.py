@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from biocredit.learning import RULES, check_rule_arch, make_rule
 from biocredit.model import ModelConfig, RateRNN, mean_square
-from biocredit.rules import RULES, check_rule_arch, make_rule
 
 LAM = 0.7
 

@@ -9,16 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from biocredit.generalization import (
-    correlation,
-    density_on_grid,
-    generalization_gap,
-    mean_sem,
-    permutation_test,
-    pooled_within_sd,
-    spread_test,
-    stability_ratio,
-)
+from biocredit.generalization import density_on_grid, generalization_gap, stability_ratio
+from biocredit.stats import correlation, mean_sem, permutation_test, pooled_within_sd, spread_test
 
 
 def test_gap_and_stability_ratio_closed_forms():

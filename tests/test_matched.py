@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from biocredit import study_b
+from biocredit import runs as run_grid
+from biocredit.claims import study_b as claims_b
+from biocredit.stages.generalization import summarize
 from biocredit.train import TrainConfig
 from tests.conftest import REPO
 
@@ -36,25 +38,25 @@ CFG = {
 
 def test_criterion_turns_the_update_count_into_a_cap_with_the_same_spacing():
     cfg = {**CFG, "criterion": {"metric": "train_set_accuracy", "levels": {"sdigits": 0.9}, "cap_factor": 2.0}}
-    c = study_b.train_config(cfg, "sdigits", "eprop")
+    c = run_grid.train_config(cfg, "sdigits", "eprop")
     assert c["n_updates"] == 320  # 100 x 1.6 (rule) x 2 (cap)
     assert c["checkpoints"] == list(range(0, 321, 10))  # the plain schedule's spacing (100 / 10) up to the cap
     assert (c["stop_metric"], c["stop_at"], c["stop_patience"]) == ("train_set_accuracy", 0.9, 1)
-    assert study_b.train_config(cfg, "sdigits", "bptt")["n_updates"] == 200
+    assert run_grid.train_config(cfg, "sdigits", "bptt")["n_updates"] == 200
     TrainConfig(**c)
-    plain = study_b.train_config(cfg, "decision", "eprop")  # no level for decision: the fixed count, no stop
-    assert plain == study_b.train_config(CFG, "decision", "eprop") and "stop_at" not in plain
-    assert study_b.criterion_of(CFG, "sdigits") is None
+    plain = run_grid.train_config(cfg, "decision", "eprop")  # no level for decision: the fixed count, no stop
+    assert plain == run_grid.train_config(CFG, "decision", "eprop") and "stop_at" not in plain
+    assert run_grid.criterion_of(CFG, "sdigits") is None
 
 
 def test_seed_offset_shifts_every_seed_and_nothing_else():
-    base, shifted = study_b.grid(CFG), study_b.grid(CFG, seed_offset=100)
+    base, shifted = run_grid.grid(CFG), run_grid.grid(CFG, seed_offset=100)
     assert len(base) == len(shifted)
     for a, b in zip(base, shifted, strict=True):
         assert b["seed"] == a["seed"] + 100
         assert {k: v for k, v in a.items() if k != "seed"} == {k: v for k, v in b.items() if k != "seed"}
     with pytest.raises(ValueError, match="seed_offset"):
-        study_b.grid(CFG, seed_offset=-1)
+        run_grid.grid(CFG, seed_offset=-1)
 
 
 def _jobs(text: str, offset: int) -> set[tuple[str, str, str]]:
@@ -157,7 +159,7 @@ def oracle(tmp_path):
             metrics.append(m)
             hessians.append(h)
     out = tmp_path / "summary.nc"
-    study_b.summarize(metrics, hessians, runs, str(out), task="sdigits", reference="bptt", base_lr=0.1)
+    summarize(metrics, hessians, runs, str(out), task="sdigits", reference="bptt", base_lr=0.1)
     return xr.open_dataset(out).load(), runs, metrics, hessians
 
 
@@ -179,7 +181,7 @@ def test_summary_reads_every_run_at_its_matched_point(oracle):
 
 def test_claims_compare_runs_at_the_matched_point_only(oracle):
     ds = oracle[0]
-    rows = study_b.claims_main(ds, task="sdigits", rules=["bptt", "eprop"], alpha=0.05, train_margin=0.05,
+    rows = claims_b.claims_main(ds, task="sdigits", rules=["bptt", "eprop"], alpha=0.05, train_margin=0.05,
                                preset="test")
     matched_eprop = [EPROP_GAP[s] for s in (1, 2, 3)]
     b2 = rows["B2"]
@@ -200,7 +202,7 @@ def test_claims_compare_runs_at_the_matched_point_only(oracle):
     assert reach["eprop"]["median_train_accuracy_not_reached"] == pytest.approx(0.85)
     # counting the runs that never reached the criterion (the old behaviour) flips the verdicts
     everyone = ds.assign(matched=("run", np.ones(ds.sizes["run"], dtype=np.int64)))
-    wrong = study_b.claims_main(everyone, task="sdigits", rules=["bptt", "eprop"], alpha=0.05, train_margin=0.05,
+    wrong = claims_b.claims_main(everyone, task="sdigits", rules=["bptt", "eprop"], alpha=0.05, train_margin=0.05,
                                 preset="test")
     assert not wrong["B2"]["holds_mean"] and wrong["B2"]["n"] == 10
     assert wrong["B3"]["value"] != pytest.approx(b3["value"]) and wrong["B4"]["value"] < 0.9
@@ -212,14 +214,14 @@ def test_matched_figures_flag_and_count_the_runs(oracle):
     from biocredit.figures import generalization as fg
 
     ds = oracle[0]
-    rows = study_b.claims_main(ds, task="sdigits", rules=["bptt", "eprop"], alpha=0.05, train_margin=0.05,
+    rows = claims_b.claims_main(ds, task="sdigits", rules=["bptt", "eprop"], alpha=0.05, train_margin=0.05,
                                preset="test")
     fig = fg.gap_by_rule(ds, ["bptt", "eprop"], "sdigits", rows["B2"])
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert labels[1].endswith("(n=3/5)") and labels[0].endswith("(n=5/5)")
     hollow = [c for c in fig.axes[0].collections if len(c.get_offsets()) == 2]
     assert hollow  # the two e-prop runs that never reached the criterion are drawn, flagged
-    fig = fg.training_curves(ds, ["bptt", "eprop"], "sdigits")
+    fig = fg.training_curves(ds, ["bptt", "eprop"], "sdigits", rows["B1"])
     assert "e-prop 3/5" in fig._suptitle.get_text()
     assert any(np.allclose(line.get_ydata(), 0.9) for line in fig.axes[0].lines)  # the criterion level
     fig = fg.curvature_by_rule(ds, ["bptt", "eprop"], "sdigits", 0.1, rows["B3"])
@@ -236,14 +238,14 @@ def test_summary_refuses_a_hessian_off_the_matched_point_and_mixed_criteria(orac
     bad = tmp_path / "bad-h.nc"
     h.to_netcdf(bad)
     with pytest.raises(ValueError, match="not at the matched checkpoint 100"):
-        study_b.summarize(metrics, [str(bad), *hessians[1:]], runs, str(tmp_path / "s.nc"), task="sdigits",
+        summarize(metrics, [str(bad), *hessians[1:]], runs, str(tmp_path / "s.nc"), task="sdigits",
                           reference="bptt", base_lr=0.1)
     m = xr.open_dataset(metrics[1]).load()
     m.attrs["stop_criterion"] = "train_set_accuracy >= 0.8 x1"
     other = tmp_path / "other-m.nc"
     m.to_netcdf(other)
     with pytest.raises(ValueError, match="different criteria"):
-        study_b.summarize([metrics[0], str(other), *metrics[2:]], hessians, runs, str(tmp_path / "s.nc"),
+        summarize([metrics[0], str(other), *metrics[2:]], hessians, runs, str(tmp_path / "s.nc"),
                           task="sdigits", reference="bptt", base_lr=0.1)
     assert not (tmp_path / "s.nc").exists()
 
@@ -276,15 +278,15 @@ def test_remedies_compare_runs_at_the_matched_point():
     ds = xr.Dataset({"lambda_final": ("run", np.array(lam)), "gap_loss": ("run", np.array(gap)),
                      "matched": ("run", np.array(matched))},
                     coords={"run": np.arange(n), "rule": ("run", np.array(names, dtype=object)),
-                            "base_rule": ("run", np.array([study_b.parse_variant(x)["rule"] for x in names],
+                            "base_rule": ("run", np.array([run_grid.parse_variant(x)["rule"] for x in names],
                                                           dtype=object)),
                             "lr": ("run", np.array(lrs)), "lr_sweep": ("run", np.array(sweep)),
                             "terms": ("run", np.array(terms))},
                     attrs={"criterion": CRITERION})
     kw = {"task": "toy", "reference": "bptt", "lr_rules": ["bptt", "eprop"], "windows": [2], "alpha": 0.05,
           "tolerance": 0.5, "preset": "test"}
-    b6 = study_b.claims_remedies(ds, **kw)["B6"]
+    b6 = claims_b.claims_remedies(ds, **kw)["B6"]
     assert b6["holds"], b6["parts"]
     assert b6["n"] == 9 + 12 and b6["n_excluded"] == {"lr_sweep": 18, "terms": 24}
-    wrong = study_b.claims_remedies(ds.assign(matched=("run", np.ones(n, dtype=np.int64))), **kw)["B6"]
+    wrong = claims_b.claims_remedies(ds.assign(matched=("run", np.ones(n, dtype=np.int64))), **kw)["B6"]
     assert not wrong["holds"]

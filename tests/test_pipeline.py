@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from biocredit import pipeline
 from biocredit.data.hatsopoulos import load_hatsopoulos, make_fake_hatsopoulos_npy
 from biocredit.io import write_netcdf
+from biocredit.stages import figures_a, similarity
+from biocredit.stages.activity import extract_activity
+from biocredit.stages.train import train_run
 
 
 @pytest.fixture
@@ -29,24 +31,24 @@ def test_stages_chain_and_diverged_run_is_reported(tmp_path, recordings):
         for seed in (1, 2):
             d = tmp_path / rule / str(seed)
             train_cfg = dict(base, lr=1e7, optimizer="sgd") if (rule, seed) == ("eprop", 2) else base
-            pipeline.train_run(str(recordings), str(d / "checkpoints.pt"), str(d / "metrics.nc"), task="reach",
+            train_run(str(recordings), str(d / "checkpoints.pt"), str(d / "metrics.nc"), task="reach",
                                task_cfg={}, arch="base", arch_cfg={"n_hidden": 10, "activation": "tanh"}, rule=rule,
                                seed=seed, train_cfg=train_cfg, device="cpu", progress=False)
             meta = {"study": "similarity", "task": "reach", "arch": "base", "rule": rule, "seed": seed}
-            pipeline.extract_activity(str(recordings), str(d / "checkpoints.pt"), str(d / "activity.nc"),
+            extract_activity(str(recordings), str(d / "checkpoints.pt"), str(d / "activity.nc"),
                                       task="reach", task_cfg={}, meta=meta)
-            pipeline.compare_run(str(d / "activity.nc"), str(recordings), str(d / "procrustes.nc"))
-            pipeline.normalized_run(str(d / "activity.nc"), str(d / "procrustes.nc"), str(recordings),
+            similarity.compare_run(str(d / "activity.nc"), str(recordings), str(d / "procrustes.nc"))
+            similarity.normalized_run(str(d / "activity.nc"), str(d / "procrustes.nc"), str(recordings),
                                     str(d / "normalized.nc"), n_iter=5)
             normalized.append(str(d / "normalized.nc"))
             runs.append(str(d / "procrustes.nc"))
             metrics.append(str(d / "metrics.nc"))
     with xr.open_dataset(metrics[-1]) as m:
         assert m.attrs["diverged_at"] >= 0 and np.isnan(m.loss.values[-1])
-    pipeline.summarize_similarity(runs, metrics, str(tmp_path / "summary.nc"))
-    pipeline.baselines(str(recordings), str(tmp_path / "baselines.nc"), n_split_half=5)
+    similarity.summarize_similarity(runs, metrics, str(tmp_path / "summary.nc"))
+    similarity.baselines(str(recordings), str(tmp_path / "baselines.nc"), n_split_half=5)
     out = tmp_path / "fig"
-    pipeline.figure_a2(str(tmp_path / "summary.nc"), str(tmp_path / "baselines.nc"), str(out / "a2.png"),
+    figures_a.figure_a2(str(tmp_path / "summary.nc"), str(tmp_path / "baselines.nc"), str(out / "a2.png"),
                        str(out / "a2.pdf"), str(out / "claim.json"), dataset="fake", arch="base",
                        rules=["bptt", "eprop"], n_grid=10, margin=0.05, preset="test")
     row = json.loads((out / "claim.json").read_text())
@@ -56,12 +58,12 @@ def test_stages_chain_and_diverged_run_is_reported(tmp_path, recordings):
         assert int(s.diverged_at.sel(rule="eprop", arch="base", seed=2)) >= 0
         assert int(s.diverged_at.sel(rule="bptt", arch="base", seed=1)) == -1
 
-    pipeline.figure_a6(str(tmp_path / "summary.nc"), str(out / "a6.png"), str(out / "a6.pdf"), str(out / "a6.json"),
+    figures_a.figure_a6(str(tmp_path / "summary.nc"), str(out / "a6.png"), str(out / "a6.pdf"), str(out / "a6.json"),
                        dataset="fake", arch="base", rules=["bptt", "eprop"], n_grid=10, margin=0.05, preset="test")
     a6 = json.loads((out / "a6.json").read_text())
     assert set(a6["metrics"]) == {"procrustes", "cka", "cca"}
     assert a6["holds"] == (len({m["equivalent"] for m in a6["metrics"].values()}) == 1)
-    pipeline.figure_a7(normalized, str(out / "a7.png"), str(out / "a7.pdf"), str(out / "a7.json"), dataset="fake",
+    figures_a.figure_a7(normalized, str(out / "a7.png"), str(out / "a7.pdf"), str(out / "a7.json"), dataset="fake",
                        arch="base", rules=["bptt", "eprop"], preset="test")
     a7 = json.loads((out / "a7.json").read_text())
     assert a7["holds"] == all(v < a7["baseline"] for v in a7["per_rule"].values())

@@ -15,7 +15,7 @@ import xarray as xr
 
 from biocredit.data.hatsopoulos import load_hatsopoulos, make_fake_hatsopoulos_npy
 from biocredit.io import write_netcdf
-from biocredit.pipeline import train_run
+from biocredit.stages.train import train_run
 from biocredit.train import load_checkpoints
 from tests.killed import Killed, die_after
 
@@ -47,7 +47,7 @@ def test_killed_job_resumes_to_identical_numbers(tmp_path, recordings):
     train_run(str(recordings), str(ref / "checkpoints.pt"), str(ref / "metrics.nc"), **KW)
 
     script = (
-        "import json, sys; from biocredit.pipeline import train_run; "
+        "import json, sys; from biocredit.stages.train import train_run; "
         "kw = json.loads(sys.argv[1]); train_run(sys.argv[2], sys.argv[3], sys.argv[4], **kw)"
     )
     proc = subprocess.Popen([sys.executable, "-c", script, json.dumps(KW), str(recordings),
@@ -88,8 +88,8 @@ def test_resume_file_of_another_run_is_ignored(tmp_path, recordings):
 
 def test_resume_restores_a_finite_training_set_sampler(tmp_path):
     """Tasks with a finite training set draw epochs from a stateful sampler; a resumed run continues its epoch."""
+    from biocredit.learning import BPTT
     from biocredit.model import ModelConfig
-    from biocredit.rules import BPTT
     from biocredit.tasks import SequentialDigits
     from biocredit.train import TrainConfig, train
 

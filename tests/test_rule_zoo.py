@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from biocredit.model import ModelConfig, RateRNN
-from biocredit.rules import (
+from biocredit.learning import (
     BPTT,
     MDGL,
     RFLO,
@@ -29,7 +28,8 @@ from biocredit.rules import (
     check_rule_arch,
     make_rule,
 )
-from biocredit.rules.modprop import cell_types, type_average
+from biocredit.learning.modprop import cell_types, type_average
+from biocredit.model import ModelConfig, RateRNN
 from tests import reference_rnn as ref
 
 LAM = 0.3
@@ -505,7 +505,7 @@ def test_config_check_refuses_modprop_on_archs_it_cannot_train():
 
     import yaml
 
-    from biocredit.rules import check_config_rules
+    from biocredit.learning import check_config_rules
     from tests.conftest import REPO
 
     base = yaml.safe_load((REPO / "config.yaml").read_text())

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from biocredit.learning import BPTT, EProp, make_rule
 from biocredit.model import ModelConfig, RateRNN
-from biocredit.rules import BPTT, EProp, make_rule
 from tests import reference_rnn as ref
 
 LAM = 0.3

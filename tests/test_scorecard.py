@@ -11,6 +11,7 @@ import xarray as xr
 
 from biocredit import scorecard as sc
 from biocredit.io import write_netcdf
+from biocredit.stages.scorecard import write_scorecard
 
 
 def study_a_summary() -> xr.Dataset:
@@ -141,7 +142,7 @@ def test_write_scorecard_from_files(tmp_path):
     runs = [{"rule": "bptt", "seed": 1, "benchmark": str(tmp_path / "bench.tsv")},
             {"rule": "bptt", "seed": 2, "benchmark": str(tmp_path / "absent.tsv")}]
     out = tmp_path / "out"
-    sc.write_scorecard([str(tmp_path / "a.nc")], [str(tmp_path / "b.nc")], [str(tmp_path / "m.nc")] * 2,
+    write_scorecard([str(tmp_path / "a.nc")], [str(tmp_path / "b.nc")], [str(tmp_path / "m.nc")] * 2,
                        str(out / "s.csv"), str(out / "s.png"), str(out / "s.pdf"), a_archs=["base"],
                        a_rules=["bptt", "eprop"], b_rules=["bptt", "mdgl"], runs=runs, level=0.5, preset="test")
     rows = {r["rule"]: r for r in sc.read_csv((out / "s.csv").read_text())}
@@ -150,7 +151,7 @@ def test_write_scorecard_from_files(tmp_path):
     assert rows["bptt"]["lambda_max_b"] == pytest.approx(3.0)
     assert (out / "s.png").stat().st_size > 0 and (out / "s.pdf").stat().st_size > 0
     with pytest.raises(ValueError, match="2 metrics files but 1 runs"):
-        sc.write_scorecard([], [], [str(tmp_path / "m.nc")] * 2, str(out / "x.csv"), str(out / "x.png"),
+        write_scorecard([], [], [str(tmp_path / "m.nc")] * 2, str(out / "x.csv"), str(out / "x.png"),
                            str(out / "x.pdf"), a_archs=[], a_rules=[], b_rules=[], runs=runs[:1], level=0.5,
                            preset="t")
     assert not (out / "x.csv").exists()

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+from biocredit.learning import BPTT
 from biocredit.model import ModelConfig
-from biocredit.rules import BPTT
 from biocredit.train import TrainConfig, criterion_reached, train
 from tests.killed import Killed, die_after
 

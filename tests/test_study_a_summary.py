@@ -139,7 +139,8 @@ def test_a4_names_the_cells_where_not_every_seed_reached_the_level():
     import numpy as np
     import xarray as xr
 
-    from biocredit.pipeline import _unreached_note, unreached_cells
+    from biocredit.claims.study_a import unreached_cells
+    from biocredit.claims.study_a import unreached_note as _unreached_note
 
     values = np.array([[[0.3, 0.4, 0.5], [0.2, np.nan, 0.3]],     # bptt: base all, dale 2 of 3
                        [[np.nan, np.nan, 0.5], [0.1, 0.2, 0.3]]])  # eprop: base 1 of 3, dale all

@@ -14,9 +14,13 @@ import pytest
 import torch
 import xarray as xr
 
-from biocredit import study_b
+from biocredit import runs as run_grid
+from biocredit.claims import study_b as claims_b
+from biocredit.learning import BPTT, make_rule
 from biocredit.model import ModelConfig, RateRNN
-from biocredit.rules import BPTT, make_rule
+from biocredit.stages.curvature import curvature_run
+from biocredit.stages.data import download_mnist
+from biocredit.stages.generalization import summarize
 from biocredit.tasks import SequentialDigits
 from biocredit.train import TrainConfig, evaluation_batches, save_checkpoints, seed_streams, train, weight_decay_term
 from tests.conftest import REPO
@@ -25,23 +29,23 @@ from tests.conftest import REPO
 
 
 def test_variant_names_round_trip_and_refusals():
-    assert study_b.variant_name("tbptt", window=4) == "tbptt-w4"
-    assert study_b.variant_name("eprop", lr=0.05) == "eprop-lr0.05"
-    assert study_b.variant_name("bptt", lr=1e-5) == "bptt-lr0.00001"
-    v = study_b.parse_variant("tbptt-w4-lr0.2")
+    assert run_grid.variant_name("tbptt", window=4) == "tbptt-w4"
+    assert run_grid.variant_name("eprop", lr=0.05) == "eprop-lr0.05"
+    assert run_grid.variant_name("bptt", lr=1e-5) == "bptt-lr0.00001"
+    v = run_grid.parse_variant("tbptt-w4-lr0.2")
     assert v == {"rule": "tbptt", "window": 4, "lr": 0.2, "options": {"window": 4}}
-    assert study_b.parse_variant("eprop_random")["options"] == {}
+    assert run_grid.parse_variant("eprop_random")["options"] == {}
     for bad in ("eprop-w4", "tbptt-w4-w2", "bptt-x3", "-lr0.1", "bptt-lr1e-3", "tbptt-w0"):
         with pytest.raises(ValueError):
-            study_b.parse_variant(bad)
+            run_grid.parse_variant(bad)
     with pytest.raises(ValueError):
-        study_b.variant_name("eprop", window=2)
+        run_grid.variant_name("eprop", window=2)
 
 
 def test_evaluation_schedule_is_the_authors():
-    sched = study_b.evaluation_schedule(10000, 40)
+    sched = run_grid.evaluation_schedule(10000, 40)
     assert sched[:3] == [0, 250, 500] and sched[-2:] == [9750, 10000] and len(sched) == 41
-    assert study_b.evaluation_schedule(16000, 40)[-2:] == [15600, 16000]
+    assert run_grid.evaluation_schedule(16000, 40)[-2:] == [15600, 16000]
 
 
 CFG = {
@@ -58,20 +62,20 @@ CFG = {
 
 
 def test_train_config_applies_variant_factor_and_task_overrides():
-    c = study_b.train_config(CFG, "sdigits", "eprop-lr0.05")
+    c = run_grid.train_config(CFG, "sdigits", "eprop-lr0.05")
     assert c["lr"] == 0.05 and c["n_updates"] == 160 and c["checkpoints"][-1] == 160 and len(c["checkpoints"]) == 11
     assert "n_checkpoints" not in c
     TrainConfig(**c)  # every key is a TrainConfig field
-    assert study_b.train_config(CFG, "decision", "tbptt-w4")["batch_size"] == 4
-    assert study_b.train_config(CFG, "decision", "tbptt-w4")["n_updates"] == 100
+    assert run_grid.train_config(CFG, "decision", "tbptt-w4")["batch_size"] == 4
+    assert run_grid.train_config(CFG, "decision", "tbptt-w4")["n_updates"] == 100
     full = {"tasks": {"sdigits": {}}, "archs": {"small": {"n_hidden": 4}}, "rule_options": {"tbptt": {"window": 10}},
             "generalization": CFG}
-    run = study_b.run_config(full, "sdigits", "small", "tbptt-w4")
+    run = run_grid.run_config(full, "sdigits", "small", "tbptt-w4")
     assert run["rule"] == "tbptt" and run["rule_options"] == {"window": 4}
 
 
 def test_grid_main_and_remedy_runs_without_duplicates():
-    runs = study_b.grid(CFG)
+    runs = run_grid.grid(CFG)
     keys = [(r["task"], r["rule"], r["seed"]) for r in runs]
     assert len(keys) == len(set(keys))
     main = [r for r in runs if r["main"]]
@@ -80,7 +84,7 @@ def test_grid_main_and_remedy_runs_without_duplicates():
     assert names == {"bptt", "tbptt-w4", "eprop", "bptt-lr0.05", "eprop-lr0.05", "mdgl", "tbptt-w2"}
     bptt1 = next(r for r in runs if (r["task"], r["rule"], r["seed"]) == ("sdigits", "bptt", 1))
     assert bptt1["main"] and bptt1["lr_sweep"] and bptt1["terms"]
-    assert study_b.terms_axis([4, 2]) == ["eprop", "mdgl", "tbptt-w2", "tbptt-w4", "bptt"]
+    assert run_grid.terms_axis([4, 2]) == ["eprop", "mdgl", "tbptt-w2", "tbptt-w4", "bptt"]
 
 
 # ---------------------------------------------------------------------------------------------- model options
@@ -184,7 +188,7 @@ def test_curvature_stage_matches_dense_autograd_hessian(tmp_path):
     out = tmp_path / "hessian.nc"
     curv = {"n_checkpoints": 2, "tol": 1e-10, "max_hvp": 25, "trace_samples": 400, "density_iter": 25,
             "density_vectors": 2, "dtype": "float64", "params": "both"}
-    study_b.curvature_run([], str(ckpt), str(out), task="sdigits", task_cfg=task_cfg, seed=4,
+    curvature_run([], str(ckpt), str(out), task="sdigits", task_cfg=task_cfg, seed=4,
                           train_cfg={"n_test_trials": 12, "weight_decay": wd}, curvature=curv, device="cpu")
     ds = xr.open_dataset(out).load()
     assert list(ds.checkpoint.values) == [0, 6]
@@ -210,7 +214,7 @@ def test_curvature_stage_matches_dense_autograd_hessian(tmp_path):
     w = ds.density_weights.values
     assert w.sum() == pytest.approx(1.0) and ds.density_nodes.max() <= eig.max() + 1e-6
     # on the training set (the training objective) instead of the validation batch
-    study_b.curvature_run([], str(ckpt), str(out), task="sdigits", task_cfg=task_cfg, seed=4,
+    curvature_run([], str(ckpt), str(out), task="sdigits", task_cfg=task_cfg, seed=4,
                           train_cfg={"n_test_trials": 12, "weight_decay": wd},
                           curvature={**curv, "batch": "train", "n_checkpoints": 1, "params": "w_rec"}, device="cpu")
     ds = xr.open_dataset(out).load()
@@ -260,11 +264,11 @@ def _synthetic_summary(bio_shift: float, seed: int = 0) -> xr.Dataset:
 
 def test_claims_follow_the_data():
     kw = {"task": "toy", "rules": ["bptt", "eprop", "mdgl"], "alpha": 0.05, "train_margin": 0.05, "preset": "test"}
-    yes = study_b.claims_main(_synthetic_summary(3.0), **kw)
+    yes = claims_b.claims_main(_synthetic_summary(3.0), **kw)
     assert yes["B3"]["holds"] and yes["B2"]["holds_mean"] and yes["B4"]["holds"] and yes["B7"]["holds"]
     assert yes["B1"]["holds"] and yes["B2"]["sd_ratio"] > 1
     assert yes["B3"]["id"] == "B3-toy" and yes["B3"]["n"] == 18
-    no = study_b.claims_main(_synthetic_summary(0.0), **kw)
+    no = claims_b.claims_main(_synthetic_summary(0.0), **kw)
     assert not no["B3"]["holds"] and not no["B2"]["holds"] and not no["B7"]["holds"]
     for row in list(yes.values()) + list(no.values()):
         json.dumps(row)  # serialisable, NaN as null
@@ -294,15 +298,15 @@ def test_remedy_claims_follow_the_data():
     n = len(names)
     ds = xr.Dataset({"lambda_final": ("run", np.array(lam)), "gap_loss": ("run", np.array(gap))},
                     coords={"run": np.arange(n), "rule": ("run", np.array(names, dtype=object)),
-                            "base_rule": ("run", np.array([study_b.parse_variant(x)["rule"] for x in names],
+                            "base_rule": ("run", np.array([run_grid.parse_variant(x)["rule"] for x in names],
                                                           dtype=object)),
                             "lr": ("run", np.array(lrs)), "lr_sweep": ("run", np.array(sweep)),
                             "terms": ("run", np.array(terms))})
-    rows = study_b.claims_remedies(ds, task="toy", reference="bptt", lr_rules=["bptt", "eprop"], windows=[2],
+    rows = claims_b.claims_remedies(ds, task="toy", reference="bptt", lr_rules=["bptt", "eprop"], windows=[2],
                                    alpha=0.05, tolerance=0.5, preset="test")
     assert rows["B5"]["holds"] and rows["B5"]["value"] == pytest.approx(4.0, rel=0.02)
     assert rows["B6"]["holds"], rows["B6"]["parts"]
-    rows = study_b.claims_remedies(ds, task="toy", reference="bptt", lr_rules=["bptt", "eprop"], windows=[2],
+    rows = claims_b.claims_remedies(ds, task="toy", reference="bptt", lr_rules=["bptt", "eprop"], windows=[2],
                                    alpha=0.05, tolerance=4.0, preset="test")
     assert not rows["B5"]["holds"]
 
@@ -378,10 +382,10 @@ def test_summary_and_figures_from_files(tmp_path):
 
     from biocredit.figures import generalization as fg
     cfg = {**CFG, "tasks": ["sdigits"], "seeds": [1, 2, 3, 4], "rules": ["bptt", "eprop"]}
-    runs = [r for r in study_b.grid(cfg) if r["task"] == "sdigits"]
+    runs = [r for r in run_grid.grid(cfg) if r["task"] == "sdigits"]
     metrics, hessians = [], []
     for r in runs:
-        v = study_b.parse_variant(r["rule"])
+        v = run_grid.parse_variant(r["rule"])
         lr = v["lr"] or 0.1
         lam = (15.0 if v["rule"] == "bptt" else 100.0) * (0.1 / lr) * (1 + 0.1 * r["seed"])
         m, h = _fake_run_files(tmp_path, r["rule"], r["seed"], lam, gap=0.2 if v["rule"] == "bptt" else 0.4,
@@ -389,7 +393,7 @@ def test_summary_and_figures_from_files(tmp_path):
         metrics.append(m)
         hessians.append(h)
     out = tmp_path / "summary.nc"
-    study_b.summarize(metrics, hessians, runs, str(out), task="sdigits", reference="bptt", base_lr=0.1)
+    summarize(metrics, hessians, runs, str(out), task="sdigits", reference="bptt", base_lr=0.1)
     ds = xr.open_dataset(out).load()
     assert ds.sizes["run"] == len(runs) and ds.attrs["matched_train_loss"] == pytest.approx(0.1)
     i = int(np.flatnonzero((ds.rule.values == "eprop") & (ds.seed.values == 2))[0])
@@ -401,7 +405,7 @@ def test_summary_and_figures_from_files(tmp_path):
     assert np.isnan(float(ds.gap_loss[div])) and np.isnan(float(ds.lambda_final[div]))
     assert np.trapezoid(ds.density[i].values, ds.grid.values) == pytest.approx(1.0, rel=1e-3)
 
-    rows = study_b.claims_main(ds, task="sdigits", rules=["bptt", "eprop"], alpha=0.05, train_margin=0.05,
+    rows = claims_b.claims_main(ds, task="sdigits", rules=["bptt", "eprop"], alpha=0.05, train_margin=0.05,
                                preset="test")
     assert rows["B3"]["holds"] and rows["B2"]["holds_mean"] and not rows["B2"]["holds_spread"]
     fig = fg.gap_by_rule(ds, ["bptt", "eprop"], "sdigits", rows["B2"])
@@ -410,18 +414,18 @@ def test_summary_and_figures_from_files(tmp_path):
     fig = fg.curvature_by_rule(ds, ["bptt", "eprop"], "sdigits", 0.1, rows["B3"])
     assert fig.axes[0].get_yscale() == "log" and "λ_max" in fig.axes[0].get_ylabel()
     assert any(np.allclose(line.get_ydata(), 20.0) for line in fig.axes[0].lines)  # the 2/η line
-    fig = fg.training_curves(ds, ["bptt", "eprop"], "sdigits")
+    fig = fg.training_curves(ds, ["bptt", "eprop"], "sdigits", rows["B1"])
     assert fig.axes[0].get_ylabel().startswith("accuracy") and len(fig.axes[0].lines) >= 4
-    rem = study_b.claims_remedies(ds, task="sdigits", reference="bptt", lr_rules=["bptt", "eprop"], windows=[2, 4],
+    rem = claims_b.claims_remedies(ds, task="sdigits", reference="bptt", lr_rules=["bptt", "eprop"], windows=[2, 4],
                                   alpha=0.05, tolerance=0.5, preset="test")
     fig = fg.curvature_vs_lr(ds, ["bptt", "eprop"], "sdigits", rem["B5"])
     n_points = sum(len(c.get_offsets()) for c in fig.axes[0].collections if hasattr(c, "get_offsets"))
     assert n_points >= int(ds["lr_sweep"].sum()) and fig.axes[0].get_xlabel() == "learning rate η"
-    fig = fg.remedies(ds, ["bptt", "eprop"], study_b.terms_axis([2, 4]), "sdigits", rem["B6"])
+    fig = fg.remedies(ds, ["bptt", "eprop"], run_grid.terms_axis([2, 4]), "sdigits", rem["B6"])
     assert [t.get_text() for t in fig.axes[2].get_xticklabels()][0] == "e-prop"
     plt.close("all")
 
 
 def test_download_mnist_refuses_unknown_files(tmp_path):
     with pytest.raises(ValueError, match="not one of the MNIST files"):
-        study_b.download_mnist("train-images.idx", str(tmp_path / "x"), None)
+        download_mnist("train-images.idx", str(tmp_path / "x"), None)

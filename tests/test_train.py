@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from biocredit.learning import BPTT, EProp
 from biocredit.model import ModelConfig, RateRNN
-from biocredit.rules import BPTT, EProp
 from biocredit.train import TrainConfig, checkpoint_schedule, load_checkpoints, save_checkpoints, train
 
 # The 115 checkpoints listed in the neural-similarity spec (from the authors' training script).

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 import xarray as xr
 
-from tests.conftest import REPO
+from tests.conftest import REPO, data_mirror
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SMOKE = REPO / "tests" / "smoke" / "config.yaml"
@@ -53,13 +54,31 @@ def test_wrong_type_is_named(tmp_path):
     assert "fast" in out.stdout + out.stderr
 
 
-@pytest.mark.slow
-def test_smoke_preset_runs_whole_dag_then_has_nothing_to_do(tmp_path, mirror):
-    args = ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(SMOKE),
-            "--cores", "2"]
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """The smoke preset run once in a copy of the workflow (Snakefile, rules, scripts, the library's sources, config
+    files), so that tests may edit the copy's library files: (snakemake arguments, environment, results folder,
+    workflow copy). Jobs import the installed library; the copy's src/biocredit holds what the rules list as
+    ``lib()`` inputs."""
+    mirror = data_mirror()
+    if mirror is None:
+        pytest.skip("no data mirror: set BIOCREDIT_DATA_MIRROR or place shared/data beside the repository")
+    work = tmp_path_factory.mktemp("smoke")
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for folder in ("rules", "scripts", "src", "envs", "profiles", "tests/smoke"):
+        shutil.copytree(REPO / folder, work / folder, ignore=ignore)
+    for f in ("Snakefile", "config.yaml"):
+        shutil.copy2(REPO / f, work / f)
+    args = ["-s", str(work / "Snakefile"), "-d", str(work), "--configfile", str(work / "config.yaml"),
+            str(work / "tests/smoke/config.yaml"), "--cores", "2"]
     env = {"BIOCREDIT_DATA_MIRROR": str(mirror)}
-    snakemake(*args, env=env)
-    res = tmp_path / "results"
+    snakemake(*args, env=env, cwd=work)
+    return args, env, work / "results", work
+
+
+@pytest.mark.slow
+def test_smoke_preset_runs_whole_dag_then_has_nothing_to_do(smoke):
+    args, env, res, work = smoke
     claims = json.loads((res / "claims.json").read_text())
     row = {r["id"]: r for r in claims}["A2-hatsopoulos2007"]
     assert row["preset"] == "smoke" and isinstance(row["holds"], bool) and row["n"] == 4  # runs of the first arch
@@ -76,8 +95,71 @@ def test_smoke_preset_runs_whole_dag_then_has_nothing_to_do(tmp_path, mirror):
     with xr.open_dataset(res / "activity/similarity/reach/base/eprop/seed1/activity.nc") as act:
         assert act["rate"].dims == ("checkpoint", "unit", "time", "condition")
         assert float(act.time[0]) == -800 and act.sizes["unit"] == 16
-    again = snakemake(*args, "-n", env=env)
+    again = snakemake(*args, "-n", env=env, cwd=work)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+
+
+def _jobs_after_editing(smoke, module: str) -> dict[str, int]:
+    """The jobs ``snakemake -n`` plans (rule -> count) after an edit of library module ``module`` (a path under
+    src/biocredit of the workflow copy): a comment line added, as a rewording would. Snakemake reruns a job whose
+    input changed in content (a newer time alone, with the recorded checksum, does not); the file is put back."""
+    args, env, _, work = smoke
+    path = work / "src" / "biocredit" / module
+    text = path.read_text()
+    try:
+        path.write_text(text + "\n# reworded\n")
+        out = snakemake(*args, "-n", env=env, cwd=work)
+    finally:
+        path.write_text(text)
+    return job_counts(out.stdout + out.stderr)
+
+
+def job_counts(text: str) -> dict[str, int]:
+    """Rule -> number of jobs from the "Job stats" table of a Snakemake run or dry run (empty: nothing to do)."""
+    counts = {}
+    if "Job stats:" not in text:
+        return counts
+    for line in text.split("Job stats:", 1)[1].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+FIGURES_A = {f"figure_a{k}" for k in range(1, 8)}
+FIGURES_B = {f"figure_b{k}" for k in range(1, 8)}
+DOWNSTREAM = {"claims", "report_landing", "all"}  # they read the claim files the figure jobs rewrite
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("module", "figures"), [("claims/study_b.py", FIGURES_B), ("claims/study_a.py", FIGURES_A)])
+def test_rewording_a_claim_reruns_only_claim_and_figure_jobs(smoke, module, figures):
+    """A claim module is an input of its study's figure jobs (each writes one figure and its claim row) and of
+    nothing that trains, measures or summarizes: no train, curvature, activity or summary job reruns."""
+    jobs = _jobs_after_editing(smoke, module)
+    assert set(jobs) == figures | DOWNSTREAM, jobs
+    assert all(jobs[f] == 1 for f in figures)  # one dataset (A) or one task (B) in the smoke preset
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("module", "figures"), [("figures/generalization.py", FIGURES_B),
+                                                 ("figures/dynamics.py", FIGURES_A)])
+def test_editing_a_figure_module_reruns_its_figures(smoke, module, figures):
+    """A figure module redraws its study's figures (the stage module of figures_a.smk / figures_b.smk imports it),
+    and only them: the other study's figures, the scorecard and every compute job stay."""
+    jobs = _jobs_after_editing(smoke, module)
+    assert set(jobs) == figures | DOWNSTREAM, jobs
+
+
+@pytest.mark.slow
+def test_editing_the_curvature_measurement_reruns_curvature_not_training(smoke):
+    """The other direction: checkpoint_curvature feeds the Hessian jobs and what reads them, never training."""
+    jobs = _jobs_after_editing(smoke, "curvature/checkpoint.py")
+    assert jobs["curvature"] == 7 and "train" not in jobs and "activity" not in jobs
+    assert {"summarize_generalization", "scorecard"} <= set(jobs) and not FIGURES_A & set(jobs)
 
 
 def test_paper_preset_expands_the_grid(tmp_path):

@@ -22,7 +22,7 @@ round like the single ones in the cases tested (the tests check bit equality the
 fallback), on a GPU they may round differently (cuBLAS picks kernels by shape), so per-seed numbers agree to float
 rounding amplified by training, not bit for bit.
 
-Scope: rules that act through :meth:`~biocredit.rules.LearningRule.cuts_recurrence` alone (``bptt``, ``eprop``,
+Scope: rules that act through :meth:`~biocredit.learning.LearningRule.cuts_recurrence` alone (``bptt``, ``eprop``,
 ``tbptt``: the rules of study A's main comparison); any rule with another hook (random feedback, one-step credit,
 a credit matrix or gain, no activity credit) is refused by name. Tasks with a finite training set (sMNIST) keep
 their sampler state in the task object, which the seeds would share: refused too. ``grad_clip > 0`` is refused
@@ -41,9 +41,9 @@ import torch
 import xarray as xr
 
 from biocredit._memory import keep_freed_memory
-from biocredit.model import _ACTIVATIONS_INTO, ACTIVATION_GRADS, ACTIVATIONS, ModelConfig, RateRNN, mean_square
-from biocredit.rules import BPTT, LearningRule
-from biocredit.rules.base import LearningRule as _Base
+from biocredit.learning import BPTT, LearningRule
+from biocredit.learning.base import LearningRule as _Base
+from biocredit.model import ACTIVATION_GRADS, ACTIVATIONS, ACTIVATIONS_INTO, ModelConfig, RateRNN, mean_square
 from biocredit.train import (
     TrainConfig,
     TrainResult,
@@ -57,7 +57,7 @@ from biocredit.train import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BatchedRNN", "train_group", "train_group_runs", "check_groupable", "batched_recurrence"]
+__all__ = ["BatchedRNN", "train_group", "check_groupable", "batched_recurrence"]
 
 #: parameter names in :class:`~biocredit.model.RateRNN`'s order (its ``state_dict`` and ``parameters()``)
 PARAM_NAMES = ("w_in", "w_rec", "b", "w_out", "b_out", "a0")
@@ -65,7 +65,7 @@ PARAM_NAMES = ("w_in", "w_rec", "b", "w_out", "b_out", "a0")
 
 def check_groupable(task, rule: LearningRule, config: TrainConfig) -> None:
     """Raise ``ValueError`` naming what cannot be trained as a batched group: a rule with any hook other than
-    :meth:`~biocredit.rules.LearningRule.cuts_recurrence`, a task with a finite training set, ``grad_clip > 0``."""
+    :meth:`~biocredit.learning.LearningRule.cuts_recurrence`, a task with a finite training set, ``grad_clip > 0``."""
     cls = type(rule)
     hooks = []
     if cls.readout is not _Base.readout:
@@ -101,7 +101,7 @@ class _BatchedRecurrence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, drive, a0, w_rec, alpha, activation, cut):
-        f_into = _ACTIVATIONS_INTO[activation]
+        f_into = ACTIVATIONS_INTO[activation]
         k, n_steps, batch, n = drive.shape
         leak = alpha != 1
         h_all = drive.new_empty(k, n_steps, batch, n)
@@ -386,41 +386,3 @@ def train_group(
         )
         results.append(TrainResult(configs[i], ckpts[: len(states[i])], states[i], metrics))
     return results
-
-
-def train_group_runs(
-    data,
-    outputs: list[tuple[str, str]],
-    *,
-    task: str,
-    task_cfg: dict,
-    arch: str,
-    arch_cfg: dict,
-    rule: str,
-    seeds: list[int],
-    train_cfg: dict,
-    device: str = "auto",
-    rule_options: dict | None = None,
-) -> None:
-    """The workflow's :func:`biocredit.pipeline.train_run` for a group of seeds: write each seed's checkpoints and
-    metrics (``outputs[i] = (checkpoints_path, metrics_path)`` for ``seeds[i]``), the same files ``train_run``
-    writes for that seed (tested), from one batched run. No resume state is kept (a killed group job restarts from
-    scratch). Not wired into the Snakefile yet: a group rule would produce the per-seed outputs of ``rules/train.smk``.
-    """
-    from biocredit.pipeline import _model_config, _train_config, load_task, write_run_outputs
-    from biocredit.rules import make_rule
-    from biocredit.rules import rule_options as accepted_options
-
-    if len(outputs) != len(seeds):
-        raise ValueError(f"train_group_runs got {len(outputs)} output pairs for {len(seeds)} seeds")
-    if "seed" in accepted_options(rule):
-        raise ValueError(f"learning rule {rule!r} draws per-seed random matrices; it cannot be trained as a batched "
-                         "seed group: train its seeds separately")
-    t = load_task(task, task_cfg, data)
-    results = train_group(t, [_model_config(t, arch_cfg, s) for s in seeds], make_rule(rule, **(rule_options or {})),
-                          _train_config(train_cfg), seeds, device)
-    for seed, result, (out_checkpoints, out_metrics) in zip(seeds, results, outputs, strict=True):
-        meta = write_run_outputs(result, out_checkpoints, out_metrics, task=task, arch=arch, rule=rule, seed=seed,
-                                 train_cfg=train_cfg)
-        log.info("trained %s (batched group of %d); final test accuracy %.4f", meta, len(seeds),
-                 float(result.metrics.test_accuracy[-1]))

@@ -14,55 +14,36 @@ set less also overfit less, so the gap is also read at *matched training loss*
 (:func:`matched_training_level`, :func:`value_at_training_loss`), the analogue of study A's matched accuracy, and
 reported beside the claims.
 
-Curvature
+Summaries
 ---------
-:func:`checkpoint_curvature` measures, for one network, the Hessian of ``task loss + ½·wd·(‖W_in‖² + ‖W_rec‖² +
-‖W_out‖²)`` on a fixed batch, on the full untruncated graph (``fused=False``, no rule: the true Hessian whatever
-rule trained the net), w.r.t. ``W_rec`` as the authors (or all trainable parameters): the top eigenvalue by
-Lanczos, the trace by Hutchinson's estimator, and optionally the spectral density by stochastic Lanczos quadrature
-(:mod:`biocredit.curvature`).
+:func:`summarize_runs` stacks one task's runs (metrics logs and Hessian files) into the summary the claims and
+figures read: curves per (run, checkpoint), curvature per (run, Hessian), each run's values at the matched point and
+its spectral density on a grid shared by the task's runs.
 
-Comparing rules
----------------
-Runs of different rules are independent (no pairing by seed). "Bio-plausible" rules are every rule but the
-reference (BPTT), pooled:
-
-- mean: :func:`permutation_test` on the difference of means, exact over all relabellings when feasible
-  (one- or two-sided);
-- spread: :func:`spread_test`, the Brown–Forsythe test (Levene's test with the median as centre; Brown & Forsythe
-  1974) on absolute deviations from each *rule's own* median, so that pooling rules with different means does not
-  count as spread; with one group per side it is exactly ``scipy.stats.levene(a, b, center="median")``. It also
-  reports the ratio of the pooled within-rule standard deviations;
-- association: :func:`correlation`, Pearson's r and Spearman's ρ with their p-values (scipy).
+The statistics that compare rules (permutation test, Brown–Forsythe spread test, correlations) are in
+:mod:`biocredit.stats`; the curvature of one network is :func:`biocredit.curvature.checkpoint_curvature`.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Sequence
 
 import numpy as np
-import torch
-from scipy import stats as sps
+import xarray as xr
+
+from biocredit import __version__
+from biocredit.runs import parse_variant
+from biocredit.stats import first_passage_interpolate
 
 __all__ = [
     "generalization_gap",
-    "permutation_test",
-    "spread_test",
-    "correlation",
-    "pooled_within_sd",
     "stability_ratio",
     "matched_training_level",
     "value_at_training_loss",
-    "mean_sem",
     "density_on_grid",
-    "checkpoint_curvature",
-    "hessian_loss_closure",
+    "summarize_runs",
+    "CHECKPOINT_METRICS",
 ]
-
-
-# --------------------------------------------------------------------------------------------------- the gap
 
 
 def generalization_gap(train_loss, test_loss, train_accuracy, test_accuracy) -> dict[str, np.ndarray]:
@@ -92,8 +73,6 @@ def matched_training_level(min_losses: dict) -> float:
 def value_at_training_loss(train_loss, value, level: float) -> float:
     """``value`` at the moment a run's training-set loss first falls to ``level`` (linear interpolation between
     checkpoints, :func:`biocredit.stats.first_passage_interpolate` on −loss); NaN if it never does."""
-    from biocredit.stats import first_passage_interpolate
-
     if not np.isfinite(level):
         return math.nan
     out = first_passage_interpolate(-np.asarray(train_loss, dtype=np.float64), np.asarray(value, dtype=np.float64),
@@ -101,121 +80,9 @@ def value_at_training_loss(train_loss, value, level: float) -> float:
     return float(out[0])
 
 
-# --------------------------------------------------------------------------------------------------- tests
-
-
 def _clean(x) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64).ravel()
     return x[np.isfinite(x)]
-
-
-def permutation_test(
-    a, b, alternative: str = "two-sided", n_perm: int = 20000, seed: int = 0
-) -> dict:
-    """Permutation test of ``mean(a) − mean(b)`` for two independent groups (non-finite values dropped).
-
-    The statistic is the difference of means; under the null the pooled values are exchangeable. ``alternative``:
-    ``"greater"`` (a's mean larger), ``"less"`` or ``"two-sided"`` (``|diff|``). Exact over all
-    ``C(n_a + n_b, n_a)`` relabellings (the observed one included) when there are at most ``n_perm``; otherwise
-    Monte Carlo with ``n_perm`` random relabellings and the ``(1 + hits) / (1 + n_perm)`` estimate. Ties within
-    1e-12 of the observed statistic count as at least as extreme. Returns ``dict(diff, p, n_a, n_b, exact)``;
-    ``p`` is NaN when a group is empty.
-    """
-    if alternative not in ("two-sided", "greater", "less"):
-        raise ValueError(f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}")
-    a, b = _clean(a), _clean(b)
-    n_a, n_b = a.size, b.size
-    if n_a == 0 or n_b == 0:
-        return {"diff": math.nan, "p": math.nan, "n_a": int(n_a), "n_b": int(n_b), "exact": True}
-    pooled = np.concatenate([a, b])
-    total = pooled.sum()
-    observed = a.mean() - b.mean()
-
-    def stat(sum_a: np.ndarray) -> np.ndarray:
-        d = sum_a / n_a - (total - sum_a) / n_b
-        return {"greater": d, "less": -d, "two-sided": np.abs(d)}[alternative]
-
-    ref = {"greater": observed, "less": -observed, "two-sided": abs(observed)}[alternative]
-    tol = 1e-12 * max(1.0, float(np.abs(pooled).max()))
-    n_splits = math.comb(n_a + n_b, n_a)
-    if n_splits <= n_perm:
-        idx = np.array(list(itertools.combinations(range(n_a + n_b), n_a)), dtype=np.intp)
-        p = float(np.mean(stat(pooled[idx].sum(axis=1)) >= ref - tol))
-        exact = True
-    else:
-        rng = np.random.default_rng(seed)
-        perms = rng.permuted(np.broadcast_to(pooled, (n_perm, pooled.size)), axis=1)
-        hits = int(np.sum(stat(perms[:, :n_a].sum(axis=1)) >= ref - tol))
-        p = (1.0 + hits) / (1.0 + n_perm)
-        exact = False
-    return {"diff": float(observed), "p": p, "n_a": int(n_a), "n_b": int(n_b), "exact": exact}
-
-
-def _deviations(groups: Sequence) -> np.ndarray:
-    """Absolute deviations of each group's values from that group's median, concatenated."""
-    out = [np.abs(g - np.median(g)) for g in (_clean(g) for g in groups) if g.size]
-    return np.concatenate(out) if out else np.empty(0)
-
-
-def pooled_within_sd(groups: Sequence) -> float:
-    """Pooled within-group standard deviation ``sqrt(Σ_g Σ (x − mean_g)² / Σ_g (n_g − 1))`` (NaN without any
-    degree of freedom)."""
-    ss, dof = 0.0, 0
-    for g in (_clean(g) for g in groups):
-        if g.size > 1:
-            ss += float(((g - g.mean()) ** 2).sum())
-            dof += g.size - 1
-    return math.sqrt(ss / dof) if dof else math.nan
-
-
-def spread_test(groups_a: Sequence, groups_b: Sequence) -> dict:
-    """Brown–Forsythe test of equal spread between side A (one or more groups, e.g. one per bio rule) and side B.
-
-    Each value is replaced by its absolute deviation from its own group's median; the two sides' deviations are
-    compared by a one-way ANOVA F test (2 groups: F = t², two-sided p). With one group per side this is
-    ``scipy.stats.levene(a, b, center="median")``. Returns ``dict(F, p, sd_ratio, sd_a, sd_b, n_a, n_b)`` where
-    ``sd_ratio = sd_a / sd_b`` of the pooled within-group SDs (> 1: side A more variable). NaN where undefined.
-    """
-    dev_a, dev_b = _deviations(groups_a), _deviations(groups_b)
-    sd_a, sd_b = pooled_within_sd(groups_a), pooled_within_sd(groups_b)
-    ratio = sd_a / sd_b if sd_b and np.isfinite(sd_b) and sd_b > 0 else math.nan
-    out = {"F": math.nan, "p": math.nan, "sd_ratio": ratio, "sd_a": sd_a, "sd_b": sd_b,
-           "n_a": int(dev_a.size), "n_b": int(dev_b.size)}
-    if dev_a.size < 2 or dev_b.size < 2 or (np.ptp(np.concatenate([dev_a, dev_b])) == 0):
-        return out
-    res = sps.f_oneway(dev_a, dev_b)
-    out.update(F=float(res.statistic), p=float(res.pvalue))
-    return out
-
-
-def correlation(x, y) -> dict:
-    """Pearson's r and Spearman's ρ of paired values (pairs with a non-finite member dropped), with scipy's
-    two-sided p-values. NaN with fewer than 3 pairs or a constant variable."""
-    x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    out = {"pearson_r": math.nan, "pearson_p": math.nan, "spearman_r": math.nan, "spearman_p": math.nan,
-           "n": int(x.size)}
-    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return out
-    pr = sps.pearsonr(x, y)
-    sr = sps.spearmanr(x, y)
-    out.update(pearson_r=float(pr.statistic), pearson_p=float(pr.pvalue), spearman_r=float(sr.statistic),
-               spearman_p=float(sr.pvalue))
-    return out
-
-
-def mean_sem(values, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard error of the mean (``sd(ddof=1)/√n``) over ``axis``, ignoring non-finite values (mean NaN
-    where none is left, SEM NaN where fewer than 2 are)."""
-    v = np.moveaxis(np.asarray(values, dtype=np.float64), axis, 0)
-    ok = np.isfinite(v)
-    n = ok.sum(0)
-    mean = np.where(n > 0, np.where(ok, v, 0.0).sum(0) / np.maximum(n, 1), np.nan)
-    var = (np.where(ok, v - mean, 0.0) ** 2).sum(0) / np.maximum(n - 1, 1)
-    sem = np.where(n > 1, np.sqrt(var / np.maximum(n, 1)), np.nan)
-    return mean, sem
 
 
 def density_on_grid(nodes, weights, grid, sigma: float) -> np.ndarray:
@@ -229,64 +96,135 @@ def density_on_grid(nodes, weights, grid, sigma: float) -> np.ndarray:
     return (np.exp(-0.5 * z * z) / (sigma * math.sqrt(2 * math.pi))) @ weights[keep]
 
 
-# --------------------------------------------------------------------------------------------------- curvature
-
-
-def hessian_loss_closure(model, task, batch, weight_decay: float):
-    """``() -> task.loss(model(x, fused=False)) + ½·wd·(‖W_in‖² + ‖W_rec‖² + ‖W_out‖²)`` on the full graph."""
-    from biocredit.curvature import rnn_loss_closure
-    from biocredit.train import weight_decay_term
-
-    def loss(y: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return task.loss(y, batch) + weight_decay_term(model, weight_decay)
-
-    return rnn_loss_closure(model, batch.x, loss)
-
-
-def checkpoint_curvature(
-    model,
-    task,
-    batch,
-    *,
-    weight_decay: float = 0.0,
-    params: str = "w_rec",
-    tol: float = 1e-3,
-    max_hvp: int = 100,
-    trace_samples: int = 20,
-    density: bool = False,
-    density_iter: int = 30,
-    density_vectors: int = 5,
-    seed: int = 0,
-) -> dict:
-    """Curvature of one network's loss on ``batch`` (see the module docstring).
-
-    ``params``: ``"w_rec"`` (the authors' block), ``"all"`` (every trainable parameter) or ``"both"`` (the W_rec
-    block for everything, plus the top eigenvalue of the full Hessian as ``lambda_max_all``). Returns
-    ``lambda_max``, ``lambda_converged``, ``trace``, ``trace_stderr``, ``loss`` (the value on the batch), ``n_hvp``,
-    ``dim``, and with ``density`` the SLQ ``nodes`` and ``weights``.
-    """
-    from biocredit.curvature import HessianOperator, hutchinson_trace, spectral_density, top_eigenvalue_lanczos
-
-    if params not in ("w_rec", "all", "both"):
-        raise ValueError(f"params must be 'w_rec', 'all' or 'both', got {params!r}")
-    closure = hessian_loss_closure(model, task, batch, weight_decay)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    op = HessianOperator(closure, trainable if params == "all" else [model.w_rec])
-    top = top_eigenvalue_lanczos(op, tol=tol, max_hvp=max_hvp, seed=seed)
-    out = {"lambda_max": top["value"], "lambda_converged": bool(top["converged"]), "loss": op.loss, "dim": op.dim}
-    if trace_samples:
-        tr = hutchinson_trace(op, n_samples=trace_samples, seed=seed + 1)
-        out.update(trace=tr["value"], trace_stderr=tr["stderr"])
-    else:
-        out.update(trace=math.nan, trace_stderr=math.nan)
-    if density:
-        sd = spectral_density(op, n_iter=min(density_iter, op.dim), n_vectors=density_vectors, seed=seed + 2)
-        out.update(nodes=sd["nodes"], weights=sd["weights"])
-    if params == "both":
-        full = HessianOperator(closure, trainable)
-        top_all = top_eigenvalue_lanczos(full, tol=tol, max_hvp=max_hvp, seed=seed)
-        out["lambda_max_all"] = top_all["value"]
-        out["n_hvp"] = op.n_hvp + full.n_hvp
-    else:
-        out["n_hvp"] = op.n_hvp
+def _pad(arrays: list[np.ndarray], fill=np.nan) -> np.ndarray:
+    n = max((len(a) for a in arrays), default=0)
+    out = np.full((len(arrays), n), fill, dtype=np.float64)
+    for i, a in enumerate(arrays):
+        out[i, : len(a)] = a
     return out
+
+
+CHECKPOINT_METRICS = ("train_set_loss", "train_set_accuracy", "validation_loss", "validation_accuracy", "test_loss",
+                      "test_accuracy", "grad_cosine")
+
+
+def summarize_runs(metrics: list[str], hessians: list[str], runs: list[dict], *, task: str, reference: str,
+                   base_lr: float, grid_points: int = 400) -> xr.Dataset:
+    """One task's runs (metrics logs and ``hessian.nc`` files) stacked into its summary: curves per (run, checkpoint),
+    curvature per (run, hessian),
+    each run's final values (gap, λ_max, trace, mean gradient cosine) and its spectral density on a grid shared by
+    the task's runs. ``runs`` are :func:`biocredit.runs.grid` rows aligned with the files; a run's learning rate is its
+    name's
+    ``-lr`` or ``base_lr``.
+
+    Runs trained to a criterion (metrics attrs ``stop_criterion``, ``reached_criterion``, ``stopped_at``, see
+    :func:`biocredit.train.train`) end at the checkpoint where they met it, so their final values and last Hessian
+    are at the matched point; ``matched`` (per run) is 1 for those that met it (without a criterion: every run
+    that did not diverge), ``stopped_at`` the update, and attrs ``criterion`` the criterion (``""`` = none)."""
+    curves = {k: [] for k in ("update", *CHECKPOINT_METRICS)}
+    hess = {k: [] for k in ("hessian_update", "lambda_max", "trace", "lambda_max_all")}
+    nodes, weights, diverged, reached, stopped, criteria = [], [], [], [], [], []
+    for m_path, h_path in zip(metrics, hessians, strict=True):
+        with xr.open_dataset(m_path) as m, xr.open_dataset(h_path) as h:
+            m, h = m.load(), h.load()
+        curves["update"].append(m.checkpoint.values.astype(np.float64))
+        for k in CHECKPOINT_METRICS:
+            curves[k].append(m[k].values if k in m else np.full(m.sizes["checkpoint"], np.nan))
+        hess["hessian_update"].append(h.checkpoint.values.astype(np.float64))
+        for k in ("lambda_max", "trace", "lambda_max_all"):
+            hess[k].append(h[k].values if k in h else np.full(h.sizes["checkpoint"], np.nan))
+        nodes.append(h["density_nodes"].values)
+        weights.append(h["density_weights"].values)
+        diverged.append(int(m.attrs.get("diverged_at", -1)))
+        reached.append(int(m.attrs.get("reached_criterion", 0)))
+        stopped.append(int(m.attrs.get("stopped_at", m.checkpoint.values[-1])))
+        criteria.append(str(m.attrs.get("stop_criterion", "")))
+    if len(set(criteria)) > 1:
+        raise ValueError(f"runs of task {task!r} were trained to different criteria {sorted(set(criteria))}; "
+                         f"first: {metrics[criteria.index(sorted(set(criteria))[0])]}")
+    criterion = criteria[0] if criteria else ""
+    data = {k: (("run", "checkpoint"), _pad(v)) for k, v in curves.items()}
+    data |= {k: (("run", "hessian"), _pad(v)) for k, v in hess.items()}
+    n = len(runs)
+    # final values: the last checkpoint with a finite training-set loss
+    final = {k: np.full(n, np.nan) for k in ("final_update", "train_loss", "test_loss", "train_accuracy",
+                                             "test_accuracy", "validation_loss", "validation_accuracy")}
+    for i in range(n):
+        ok = np.flatnonzero(np.isfinite(data["train_set_loss"][1][i]))
+        if ok.size and diverged[i] < 0:  # a diverged run has no final values (counted, not compared)
+            j = ok[-1]
+            final["final_update"][i] = data["update"][1][i, j]
+            for k, src in (("train_loss", "train_set_loss"), ("test_loss", "test_loss"),
+                           ("train_accuracy", "train_set_accuracy"), ("test_accuracy", "test_accuracy"),
+                           ("validation_loss", "validation_loss"), ("validation_accuracy", "validation_accuracy")):
+                final[k][i] = data[src][1][i, j]
+    gap = generalization_gap(final["train_loss"], final["test_loss"], final["train_accuracy"], final["test_accuracy"])
+    # the gap at matched training loss: the level the median run of every main-grid rule reaches
+    train_loss, test_loss = data["train_set_loss"][1], data["test_loss"][1]
+    mins: dict[str, list] = {}
+    for i, r in enumerate(runs):
+        if r["main"] and diverged[i] < 0 and np.isfinite(train_loss[i]).any():
+            mins.setdefault(r["rule"], []).append(float(np.nanmin(train_loss[i])))
+    level = matched_training_level(mins)
+    gap["gap_loss_matched"] = np.array([
+        value_at_training_loss(train_loss[i], test_loss[i] - train_loss[i], level) if diverged[i] < 0 else np.nan
+        for i in range(n)])
+
+    def last_finite(a: np.ndarray) -> np.ndarray:
+        out = np.full(a.shape[0], np.nan)
+        for i, row in enumerate(a):
+            ok = np.flatnonzero(np.isfinite(row))
+            if ok.size:
+                out[i] = row[ok[-1]]
+        return out
+
+    per_run = {f"final_{k}" if not k.startswith("final") else k: ("run", v) for k, v in final.items()}
+    per_run |= {k: ("run", v) for k, v in gap.items()}
+    per_run["lambda_final"] = ("run", last_finite(data["lambda_max"][1]))
+    per_run["trace_final"] = ("run", last_finite(data["trace"][1]))
+    per_run["lambda_all_final"] = ("run", last_finite(data["lambda_max_all"][1]))
+    cos = data["grad_cosine"][1]
+    with np.errstate(invalid="ignore"):
+        per_run["grad_cosine_mean"] = ("run", np.array([np.nanmean(r) if np.isfinite(r).any() else np.nan
+                                                        for r in cos]))
+    per_run["diverged_at"] = ("run", np.array(diverged, dtype=np.int64))
+    per_run["reached_criterion"] = ("run", np.array(reached, dtype=np.int64))
+    per_run["stopped_at"] = ("run", np.array(stopped, dtype=np.int64))
+    per_run["lambda_update"] = ("run", last_finite(np.where(np.isfinite(data["lambda_max"][1]),
+                                                            data["hessian_update"][1], np.nan)))
+    # the matched point: the checkpoint where the run met the training criterion (without a criterion: the end
+    # of training of every run that did not diverge). Its final values and final curvature are read there.
+    matched = (np.array(reached) == 1) if criterion else (np.array(diverged) < 0)
+    per_run["matched"] = ("run", (matched & (np.array(diverged) < 0)).astype(np.int64))
+    bad = [i for i in range(n) if reached[i] and np.isfinite(per_run["lambda_update"][1][i])
+           and int(per_run["lambda_update"][1][i]) != stopped[i]]
+    if bad:
+        raise ValueError(f"{hessians[bad[0]]}: the last Hessian is at update {per_run['lambda_update'][1][bad[0]]:g}, "
+                         f"not at the matched checkpoint {stopped[bad[0]]} where the run stopped")
+    gone = np.array(diverged) >= 0
+    for k in ("lambda_final", "trace_final", "lambda_all_final", "grad_cosine_mean"):
+        per_run[k][1][gone] = np.nan
+    all_nodes = np.concatenate([x for x in nodes if x.size]) if any(x.size for x in nodes) else np.zeros(1)
+    lo, hi = float(np.min(all_nodes)), float(np.max(all_nodes))
+    sigma = 0.01 * (hi - lo) if hi > lo else 1e-3 * max(1.0, abs(hi))
+    grid_ = np.linspace(lo - 5 * sigma, hi + 5 * sigma, grid_points)
+    dens = np.array([density_on_grid(x, w, grid_, sigma) if x.size else np.full(grid_points, np.nan)
+                     for x, w in zip(nodes, weights, strict=True)]).reshape(n, grid_points)
+    parsed = [parse_variant(r["rule"]) for r in runs]
+    coords = {
+        "run": np.arange(n),
+        "rule": ("run", np.array([r["rule"] for r in runs], dtype=object)),
+        "base_rule": ("run", np.array([p["rule"] for p in parsed], dtype=object)),
+        "seed": ("run", np.array([r["seed"] for r in runs], dtype=np.int64)),
+        "arch": ("run", np.array([r["arch"] for r in runs], dtype=object)),
+        "lr": ("run", np.array([base_lr if p["lr"] is None else p["lr"] for p in parsed], dtype=np.float64)),
+        "window": ("run", np.array([-1 if p["window"] is None else p["window"] for p in parsed], dtype=np.int64)),
+        "main": ("run", np.array([int(r["main"]) for r in runs], dtype=np.int64)),
+        "lr_sweep": ("run", np.array([int(r["lr_sweep"]) for r in runs], dtype=np.int64)),
+        "terms": ("run", np.array([int(r["terms"]) for r in runs], dtype=np.int64)),
+        "grid": grid_,
+    }
+    ds = xr.Dataset(data | per_run | {"density": (("run", "grid"), dens)}, coords=coords)
+    ds.attrs.update({"task": task, "reference": reference, "density_sigma": sigma, "matched_train_loss": level,
+                     "criterion": criterion, "biocredit_version": __version__})
+    return ds

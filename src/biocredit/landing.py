@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["landing_rst", "png_data_uri", "write_landing"]
+from biocredit.scorecard import METRICS
+
+__all__ = ["landing_rst", "png_data_uri"]
 
 B_TASK_SOURCES = {
     "smnist": "MNIST (downloaded or from the mirror, SHA-256 verified)",
@@ -93,8 +95,6 @@ def landing_rst(claims: list[dict], datasets: list[dict], scorecard_rows: list[d
     """The landing page's results section as reStructuredText: the scorecard (figure and table), the claims with
     their verdicts, and the datasets. ``scorecard_png`` is the figure's URI (a data URI, :func:`png_data_uri`, to
     embed it)."""
-    from biocredit.scorecard import METRICS
-
     skipped = [d["dataset"] for d in datasets if d.get("status") == "skipped"]
     parts = [
         _heading("Rule scorecard"),
@@ -113,20 +113,3 @@ def landing_rst(claims: list[dict], datasets: list[dict], scorecard_rows: list[d
         datasets_table(datasets, b_tasks),
     ]
     return "\n".join(parts)
-
-
-def write_landing(claims: str, datasets: str, scorecard: str, scorecard_png: str, out: str, *,
-                  b_tasks: list[str], preset: str) -> None:
-    """Workflow stage: the landing page from ``results/claims.json``, ``results/datasets.json`` and the
-    scorecard CSV, written atomically."""
-    import json
-    from pathlib import Path
-
-    from biocredit.io import atomic_path
-    from biocredit.scorecard import read_csv
-
-    text = landing_rst(json.loads(Path(claims).read_text()), json.loads(Path(datasets).read_text()),
-                       read_csv(Path(scorecard).read_text()), png_data_uri(Path(scorecard_png).read_bytes()),
-                       b_tasks=b_tasks, preset=preset)
-    with atomic_path(out) as tmp:
-        Path(tmp).write_text(text)

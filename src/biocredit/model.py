@@ -35,7 +35,8 @@ inhibitory through ``W_eff = |W_rec| · diag(signs)`` (no autapses), and ``densi
 of connections, drawn from its own generator seeded by ``conn_seed`` (the workflow sets it to the run's seed) so
 that the constraint follows from the config alone. The recurrence, every rule and every Hessian use ``W_eff``.
 
-How credit flows backwards is not the model's business: a :class:`~biocredit.rules.LearningRule` decides what
+How credit flows backwards is not the model's business: a credit path (:class:`CreditPath`, implemented by every
+:class:`~biocredit.learning.LearningRule`; the model imports nothing from :mod:`biocredit.learning`) decides what
 the recurrent drive sees of ``h_{t-1}`` (all of it for BPTT, a detached copy for e-prop, …), whether a cut step
 still passes the *partial* learning signal one recurrent step back (MDGL), how the readout sends errors back
 (random feedback) and whether loss terms on the rates themselves (the activity penalty) send credit (RFLO: no).
@@ -45,13 +46,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import torch
 from torch import nn
 
 from biocredit.connectivity import constrain_initial_weights, dale_signs, effective_weights, sparsity_mask
 
-__all__ = ["ModelConfig", "RateRNN", "ACTIVATIONS", "INITS", "retanh", "recurrence", "mean_square"]
+__all__ = [
+    "ModelConfig",
+    "RateRNN",
+    "CreditPath",
+    "ExactCredit",
+    "ACTIVATIONS",
+    "ACTIVATIONS_INTO",
+    "INITS",
+    "retanh",
+    "recurrence",
+    "mean_square",
+    "model_config",
+]
 
 
 def retanh(x: torch.Tensor) -> torch.Tensor:
@@ -96,7 +110,7 @@ ACTIVATIONS = {"retanh": retanh, "tanh": torch.tanh, "relu": torch.relu}
 # ``out``): the block is still in cache, and no whole-(time, batch, N) temporary is made
 ACTIVATION_GRADS = {"retanh": _retanh_grad, "tanh": _tanh_grad, "relu": _relu_grad}
 # f(a) written into a given tensor (the fused forward fills its time-major output in place)
-_ACTIVATIONS_INTO = {"retanh": _retanh_into, "tanh": _tanh_into, "relu": _relu_into}
+ACTIVATIONS_INTO = {"retanh": _retanh_into, "tanh": _tanh_into, "relu": _relu_into}
 
 
 class _FusedRecurrence(torch.autograd.Function):
@@ -122,7 +136,7 @@ class _FusedRecurrence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, drive, a0, w_rec, alpha, activation, cut, one_step=False, w_credit=None, credit_gain=None):
-        f_into = _ACTIVATIONS_INTO[activation]
+        f_into = ACTIVATIONS_INTO[activation]
         batch, n_steps, n = drive.shape
         drive_tm = drive.transpose(0, 1)  # (T, B, N); free when the caller built the drive time-major
         if not drive_tm.is_contiguous():
@@ -292,6 +306,43 @@ def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True, one_step=Fa
 INITS = ("sussillo", "he")
 
 
+
+class CreditPath(Protocol):
+    """What :meth:`RateRNN.forward` asks of a learning rule: where the recurrent drive sees a detached ``h_{t-1}``
+    (:meth:`cuts_recurrence`), whether a cut step still passes one recurrent step of the partial learning signal
+    (``one_step_credit``), the matrix that carries recurrent credit back (:meth:`credit_matrix`, None: ``W_rec``), a
+    constant in place of ``f'`` on that path (``recurrent_credit_gain``), the readout (:meth:`readout`) and whether
+    loss terms on the rates send credit (``activity_credit``). :class:`biocredit.learning.LearningRule` implements
+    it; the model needs nothing else from a rule."""
+
+    one_step_credit: bool
+    activity_credit: bool
+    recurrent_credit_gain: float | None
+
+    def cuts_recurrence(self, t: int, n_steps: int) -> bool: ...
+
+    def credit_matrix(self, model: RateRNN) -> torch.Tensor | None: ...
+
+    def readout(self, h: torch.Tensor, w_out: torch.Tensor, b_out: torch.Tensor) -> torch.Tensor: ...
+
+
+class ExactCredit:
+    """The exact gradient (the credit path of BPTT): the default of :meth:`RateRNN.forward`."""
+
+    one_step_credit = False
+    activity_credit = True
+    recurrent_credit_gain = None
+
+    def cuts_recurrence(self, t: int, n_steps: int) -> bool:
+        return False
+
+    def credit_matrix(self, model: RateRNN) -> torch.Tensor | None:
+        return None
+
+    def readout(self, h: torch.Tensor, w_out: torch.Tensor, b_out: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.linear(h, w_out, b_out)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Architecture of a :class:`RateRNN` (one row of the config's ``archs`` table)."""
@@ -383,17 +434,17 @@ class RateRNN(nn.Module):
             return self.w_rec
         return effective_weights(self.w_rec, self.dale_signs, self.rec_mask)
 
-    def forward(self, x: torch.Tensor, rule=None, fused: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, rule: CreditPath | None = None, fused: bool = True
+                ) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the network on ``x`` (batch, time, n_in); return ``(y, h)``.
 
-        ``rule`` (a :class:`~biocredit.rules.LearningRule`, default BPTT) shapes the backward pass only; the
+        ``rule`` (a :class:`CreditPath`, e.g. a :class:`~biocredit.learning.LearningRule`; default the exact
+        gradient, :class:`ExactCredit`) shapes the backward pass only; the
         forward values are the same for every rule. ``fused=False`` runs the reference autograd loop (twice
         differentiable for BPTT); the default fused path is faster and gives the same gradients. A rule with
         ``activity_credit = False`` (RFLO) gets ``h`` back detached: loss terms on the rates send it no credit.
         """
-        from biocredit.rules import BPTT
-
-        rule = rule or BPTT()
+        rule = rule or ExactCredit()
         batch, n_steps, n_in = x.shape
         # (B, T, N): the input drive W_in x_t + b, all steps at once, laid out time-major so that each step is one
         # contiguous block. One product [x_t, 1] [W_in, b]ᵀ with a row-major right factor: the bias needs no pass of
@@ -419,3 +470,9 @@ class RateRNN(nn.Module):
     def recurrent_eigenvalues(self) -> torch.Tensor:
         """Complex eigenvalues of ``W_rec``."""
         return torch.linalg.eigvals(self.effective_w_rec().detach().double().cpu())
+
+
+def model_config(task, arch_cfg: dict, seed: int = 0) -> ModelConfig:
+    """The model of one run: its ``archs`` row, sized for ``task`` (``n_in``, ``n_out``); a sparse mask (if any) is
+    drawn from the run's seed (``conn_seed``) unless the row sets one."""
+    return ModelConfig(n_in=task.n_in, n_out=task.n_out, **{"conn_seed": int(seed), **arch_cfg})

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from biocredit.similarity.matched import values_at_levels
 from biocredit.stats import bootstrap_ci
 
 __all__ = [
@@ -139,8 +140,6 @@ def study_a_values(summary: xr.Dataset, arch: str, level: float) -> list[Record]
     ``accuracy_a`` (last finite accuracy of each run) and ``procrustes_a`` (the distance when the run first reaches
     fraction ``level`` of the matched accuracy range, :func:`biocredit.similarity.matched.values_at_levels`; NaN
     for a run that never reaches it)."""
-    from biocredit.similarity.matched import values_at_levels
-
     if arch not in summary["arch"].values:
         raise ValueError(f"architecture {arch!r} is not in the study-A summary (it has {list(summary.arch.values)})")
     narrowed = summary.sel(arch=[arch])
@@ -256,54 +255,3 @@ def read_csv(text: str) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------------- stage
-
-
-def write_scorecard(
-    a_summaries: list[str],
-    b_summaries: list[str],
-    metrics: list[str],
-    out_csv: str,
-    out_png: str,
-    out_pdf: str,
-    *,
-    a_archs: list[str],
-    a_rules: list[str],
-    b_rules: list[str],
-    runs: list[dict],
-    level: float,
-    preset: str,
-) -> None:
-    """Workflow stage: the scorecard of a preset from study A's dataset summaries (each read at its architecture
-    ``a_archs[i]``), study B's task summaries, and every training run's metrics log (``runs[i]``: its ``rule``,
-    ``seed`` and ``benchmark``, the Snakemake benchmark file of its training job, used when it exists). Writes
-    the CSV (atomically) and the figure."""
-    from pathlib import Path
-
-    from biocredit.figures.scorecard import scorecard_figure
-    from biocredit.figures.style import save
-    from biocredit.io import atomic_path
-
-    if len(a_summaries) != len(a_archs):
-        raise ValueError(f"{len(a_summaries)} study-A summaries but {len(a_archs)} architectures")
-    if len(metrics) != len(runs):
-        raise ValueError(f"{len(metrics)} metrics files but {len(runs)} runs")
-    records: list[Record] = []
-    for path, arch in zip(a_summaries, a_archs, strict=True):
-        with xr.open_dataset(path) as ds:
-            records += study_a_values(ds.load(), arch, level)
-    for path in b_summaries:
-        with xr.open_dataset(path) as ds:
-            records += study_b_values(ds.load())
-    for path, run in zip(metrics, runs, strict=True):
-        bench = Path(run["benchmark"]) if run.get("benchmark") else None
-        try:
-            seconds = benchmark_seconds(bench.read_text()) if bench and bench.is_file() else math.nan
-        except ValueError as err:
-            raise ValueError(f"{bench}: {err}") from err
-        with xr.open_dataset(path) as m:
-            records += run_values(run["rule"], int(run["seed"]), m.load(), seconds)
-    rows = score(records, rule_order(a_rules, b_rules))
-    with atomic_path(out_csv) as tmp:
-        Path(tmp).write_text(to_csv(rows))
-    save(scorecard_figure(rows, METRICS, title=f"Rule scorecard, preset {preset} (mean over seeds, 95% CI)"),
-         out_png, out_pdf)

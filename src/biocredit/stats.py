@@ -1,4 +1,5 @@
-"""Statistics for comparing learning rules: matched-accuracy interpolation, bootstrap CIs, permutation tests.
+"""Statistics for comparing learning rules (both studies): matched-accuracy interpolation, bootstrap CIs, one
+permutation test, the Brown–Forsythe spread test, correlations.
 
 Matched accuracy
 ----------------
@@ -8,6 +9,14 @@ neural representations") is compared at *matched accuracy*: for each accuracy le
 the value a run had at the moment it **first** reached ``a`` (:func:`first_passage_interpolate`). Accuracy
 is not monotone during training, so "the checkpoint whose accuracy is closest to ``a``" or interpolating
 value against accuracy as if it were a function would be ill-defined; the first-passage definition is not.
+
+Comparing rules
+---------------
+Runs of different rules are independent (no pairing by seed). Means: :func:`permutation_test` (one- or two-sided,
+exact over all relabellings when feasible, else Monte Carlo), the same test :func:`difference_of_means` reports beside
+its bootstrap CI; a relabelling within ``1e-10 · max|x|`` of the observed statistic counts as a tie. Spread:
+:func:`spread_test`, the Brown–Forsythe test on absolute deviations from each rule's own median (so that pooling rules
+with different means does not count as spread). Association: :func:`correlation`, Pearson's r and Spearman's ρ.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from scipy import stats as sps
 
 __all__ = [
     "first_passage_interpolate",
@@ -24,6 +34,11 @@ __all__ = [
     "bootstrap_ci",
     "mean_ci_over_runs",
     "difference_of_means",
+    "permutation_test",
+    "spread_test",
+    "pooled_within_sd",
+    "correlation",
+    "mean_sem",
 ]
 
 # Upper bound on elements of a temporary resampling array (keeps memory near 32 MiB of float64).
@@ -188,34 +203,60 @@ def mean_ci_over_runs(
     return mean, lo, hi
 
 
-def _permutation_p(a: np.ndarray, b: np.ndarray, n_perm: int, rng: np.random.Generator) -> float:
-    """Two-sided permutation p-value for ``|mean(a) - mean(b)|`` under exchangeability of the pooled values.
+def _clean(x) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64).ravel()
+    return x[np.isfinite(x)]
 
-    Exact (all ``C(n_a + n_b, n_a)`` relabellings, the observed one included) when that number is at most
-    ``n_perm``; otherwise Monte Carlo with ``n_perm`` random relabellings and the ``(1 + hits)/(1 + n_perm)``
-    estimate.
-    """
+
+def _permutation_p(a: np.ndarray, b: np.ndarray, alternative: str, n_perm: int, rng: np.random.Generator) -> float:
+    """Permutation p-value of ``mean(a) - mean(b)`` (``alternative``: ``"greater"``, ``"less"`` or ``"two-sided"``,
+    i.e. ``|diff|``) under exchangeability of the pooled values: exact over all ``C(n_a + n_b, n_a)`` relabellings
+    (the observed one included) when there are at most ``n_perm``, otherwise Monte Carlo with ``n_perm`` random
+    relabellings drawn from ``rng`` and the ``(1 + hits)/(1 + n_perm)`` estimate. A relabelling whose statistic
+    lies within ``1e-10 · max|pooled|`` below the observed one counts as a tie (at least as extreme): sums of the
+    same values in another order differ in their last bits."""
     pooled = np.concatenate([a, b])
     n_a, n_b = a.size, b.size
     total = pooled.sum()
-    observed = abs(a.mean() - b.mean())
+    observed = a.mean() - b.mean()
+    ref = {"greater": observed, "less": -observed, "two-sided": abs(observed)}[alternative]
     tol = 1e-10 * float(np.abs(pooled).max())  # ties in exact arithmetic must count as ties
 
-    def abs_diffs(sum_a: np.ndarray) -> np.ndarray:
-        return np.abs(sum_a / n_a - (total - sum_a) / n_b)
+    def stat(sum_a: np.ndarray) -> np.ndarray:
+        d = sum_a / n_a - (total - sum_a) / n_b
+        return {"greater": d, "less": -d, "two-sided": np.abs(d)}[alternative]
 
     n_splits = math.comb(n_a + n_b, n_a)
     if n_splits <= n_perm:
         idx = np.array(list(itertools.combinations(range(n_a + n_b), n_a)), dtype=np.intp)
-        diffs = abs_diffs(pooled[idx].sum(axis=1))
-        return float(np.mean(diffs >= observed - tol))
+        return float(np.mean(stat(pooled[idx].sum(axis=1)) >= ref - tol))
     hits = 0
     chunk = max(1, _CHUNK_ELEMENTS // pooled.size)
     for start in range(0, n_perm, chunk):
         m = min(chunk, n_perm - start)
         shuffled = rng.permuted(np.broadcast_to(pooled, (m, pooled.size)), axis=1)
-        hits += int(np.sum(abs_diffs(shuffled[:, :n_a].sum(axis=1)) >= observed - tol))
+        hits += int(np.sum(stat(shuffled[:, :n_a].sum(axis=1)) >= ref - tol))
     return (1.0 + hits) / (1.0 + n_perm)
+
+
+def permutation_test(a, b, alternative: str = "two-sided", n_perm: int = 20000, seed: int = 0) -> dict:
+    """Permutation test of ``mean(a) − mean(b)`` for two independent groups (non-finite values dropped).
+
+    The statistic is the difference of means; under the null the pooled values are exchangeable. ``alternative``:
+    ``"greater"`` (a's mean larger), ``"less"`` or ``"two-sided"`` (``|diff|``). Exact over all relabellings when
+    there are at most ``n_perm``, else Monte Carlo seeded by ``seed`` (see :func:`_permutation_p`, which
+    :func:`difference_of_means` shares). Returns ``dict(diff, p, n_a, n_b, exact)``; ``p`` is NaN when a group is
+    empty.
+    """
+    if alternative not in ("two-sided", "greater", "less"):
+        raise ValueError(f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}")
+    a, b = _clean(a), _clean(b)
+    n_a, n_b = a.size, b.size
+    if n_a == 0 or n_b == 0:
+        return {"diff": math.nan, "p": math.nan, "n_a": int(n_a), "n_b": int(n_b), "exact": True}
+    p = _permutation_p(a, b, alternative, n_perm, np.random.default_rng(seed))
+    return {"diff": float(a.mean() - b.mean()), "p": p, "n_a": int(n_a), "n_b": int(n_b),
+            "exact": math.comb(n_a + n_b, n_a) <= n_perm}
 
 
 def difference_of_means(
@@ -252,5 +293,72 @@ def difference_of_means(
         ci = _percentile_interval(boot, level)
     else:
         ci = (math.nan, math.nan)
-    p = _permutation_p(a, b, n_perm, rng)
+    p = _permutation_p(a, b, "two-sided", n_perm, rng)
     return {"mean_diff": mean_diff, "ci": ci, "p": p, "n_a": n_a, "n_b": n_b}
+
+
+def _deviations(groups: Sequence) -> np.ndarray:
+    """Absolute deviations of each group's values from that group's median, concatenated."""
+    out = [np.abs(g - np.median(g)) for g in (_clean(g) for g in groups) if g.size]
+    return np.concatenate(out) if out else np.empty(0)
+
+
+def pooled_within_sd(groups: Sequence) -> float:
+    """Pooled within-group standard deviation ``sqrt(Σ_g Σ (x − mean_g)² / Σ_g (n_g − 1))`` (NaN without any
+    degree of freedom)."""
+    ss, dof = 0.0, 0
+    for g in (_clean(g) for g in groups):
+        if g.size > 1:
+            ss += float(((g - g.mean()) ** 2).sum())
+            dof += g.size - 1
+    return math.sqrt(ss / dof) if dof else math.nan
+
+
+def spread_test(groups_a: Sequence, groups_b: Sequence) -> dict:
+    """Brown–Forsythe test of equal spread between side A (one or more groups, e.g. one per bio rule) and side B.
+
+    Each value is replaced by its absolute deviation from its own group's median; the two sides' deviations are
+    compared by a one-way ANOVA F test (2 groups: F = t², two-sided p). With one group per side this is
+    ``scipy.stats.levene(a, b, center="median")``. Returns ``dict(F, p, sd_ratio, sd_a, sd_b, n_a, n_b)`` where
+    ``sd_ratio = sd_a / sd_b`` of the pooled within-group SDs (> 1: side A more variable). NaN where undefined.
+    """
+    dev_a, dev_b = _deviations(groups_a), _deviations(groups_b)
+    sd_a, sd_b = pooled_within_sd(groups_a), pooled_within_sd(groups_b)
+    ratio = sd_a / sd_b if sd_b and np.isfinite(sd_b) and sd_b > 0 else math.nan
+    out = {"F": math.nan, "p": math.nan, "sd_ratio": ratio, "sd_a": sd_a, "sd_b": sd_b,
+           "n_a": int(dev_a.size), "n_b": int(dev_b.size)}
+    if dev_a.size < 2 or dev_b.size < 2 or (np.ptp(np.concatenate([dev_a, dev_b])) == 0):
+        return out
+    res = sps.f_oneway(dev_a, dev_b)
+    out.update(F=float(res.statistic), p=float(res.pvalue))
+    return out
+
+
+def correlation(x, y) -> dict:
+    """Pearson's r and Spearman's ρ of paired values (pairs with a non-finite member dropped), with scipy's
+    two-sided p-values. NaN with fewer than 3 pairs or a constant variable."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    y = np.asarray(y, dtype=np.float64).ravel()
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    out = {"pearson_r": math.nan, "pearson_p": math.nan, "spearman_r": math.nan, "spearman_p": math.nan,
+           "n": int(x.size)}
+    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return out
+    pr = sps.pearsonr(x, y)
+    sr = sps.spearmanr(x, y)
+    out.update(pearson_r=float(pr.statistic), pearson_p=float(pr.pvalue), spearman_r=float(sr.statistic),
+               spearman_p=float(sr.pvalue))
+    return out
+
+
+def mean_sem(values, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error of the mean (``sd(ddof=1)/√n``) over ``axis``, ignoring non-finite values (mean NaN
+    where none is left, SEM NaN where fewer than 2 are)."""
+    v = np.moveaxis(np.asarray(values, dtype=np.float64), axis, 0)
+    ok = np.isfinite(v)
+    n = ok.sum(0)
+    mean = np.where(n > 0, np.where(ok, v, 0.0).sum(0) / np.maximum(n, 1), np.nan)
+    var = (np.where(ok, v - mean, 0.0) ** 2).sum(0) / np.maximum(n - 1, 1)
+    sem = np.where(n > 1, np.sqrt(var / np.maximum(n, 1)), np.nan)
+    return mean, sem

@@ -20,14 +20,16 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from biocredit._memory import keep_freed_memory
+from biocredit.io import load_torch, remake_hint, save_torch
+from biocredit.learning import BPTT, LearningRule
 from biocredit.model import ModelConfig, RateRNN, mean_square
-from biocredit.rules import BPTT, LearningRule
 from biocredit.tasks import Task
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "TrainConfig",
+    "make_train_config",
     "TrainResult",
     "train",
     "run_fingerprint",
@@ -89,6 +91,15 @@ def criterion_reached(metric: str, value: float, threshold: float) -> bool:
     if not math.isfinite(value):
         return False
     return value <= threshold if metric.endswith("_loss") else value >= threshold
+
+
+def make_train_config(train_cfg: dict) -> TrainConfig:
+    """The :class:`TrainConfig` of a run from its ``training`` config entries: explicit ``checkpoints`` (study B:
+    evenly spaced evaluations, :func:`biocredit.runs.train_config`) or else the authors' study-A schedule
+    (:func:`checkpoint_schedule`)."""
+    cfg = dict(train_cfg)
+    cfg["checkpoints"] = tuple(cfg["checkpoints"] if "checkpoints" in cfg else checkpoint_schedule(cfg["n_updates"]))
+    return TrainConfig(**cfg)
 
 
 def checkpoint_schedule(n_updates: int, paper_n_updates: int = 1000) -> list[int]:
@@ -258,8 +269,6 @@ def _save_resume(
     path, step, model, opt, penalty, batch_rng, per_update, per_ckpt, states, seed, rule_name, task,
     fingerprint: dict | None = None,
 ) -> None:
-    from biocredit.io import save_torch
-
     save_torch(
         {
             "format": RESUME_FORMAT,
@@ -285,7 +294,6 @@ def _save_resume(
 def _load_resume(path, seed, rule_name, fingerprint: dict | None = None):
     """The resume state at ``path`` if it belongs to this very run (same config fingerprint), else None, with a log
     line saying why it is not used (and which settings differ)."""
-    from biocredit.io import load_torch
 
     try:
         payload = load_torch(path)
@@ -494,7 +502,6 @@ def save_checkpoints(result: TrainResult, path, extra: dict | None = None) -> No
 
     The file carries a SHA-256 of its numbers, checked on loading, so silent corruption is refused too.
     """
-    from biocredit.io import save_torch
 
     names = list(result.states[0]) if result.states else []
     steps = torch.tensor(result.steps, dtype=torch.int64)
@@ -513,12 +520,10 @@ def save_checkpoints(result: TrainResult, path, extra: dict | None = None) -> No
 
 def load_checkpoints(path) -> tuple[ModelConfig, list[int], list[dict[str, torch.Tensor]]]:
     """Read a file written by :func:`save_checkpoints`; refuses anything else with a clear error."""
-    from biocredit.io import load_torch
 
     try:
         payload = load_torch(path)
     except Exception as err:  # corrupted, truncated, or not a tensors-only file
-        from biocredit.io import remake_hint
 
         raise ValueError(f"{path}: not a readable checkpoint file ({err}); {remake_hint(path)}") from err
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:

@@ -6,10 +6,12 @@
 - :func:`top_eigenvalue_lanczos`, :func:`lanczos`: top eigenvalue by Lanczos / ARPACK.
 - :func:`top_eigenvalue_power`: the authors' power iteration (magnitude of the dominant eigenvalue).
 - :func:`hutchinson_trace`, :func:`spectral_density`: trace and stochastic-Lanczos-quadrature spectrum.
+- :func:`checkpoint_curvature`: all of these for one trained network on a fixed batch (study B's measurement).
 
 Every estimator reports ``n_hvp``, the Hessian-vector products it used.
 """
 
+from biocredit.curvature.checkpoint import checkpoint_curvature, hessian_loss_closure
 from biocredit.curvature.eigen import (
     hutchinson_trace,
     lanczos,
@@ -20,6 +22,8 @@ from biocredit.curvature.eigen import (
 from biocredit.curvature.hvp import HessianOperator, rnn_loss_closure
 
 __all__ = [
+    "checkpoint_curvature",
+    "hessian_loss_closure",
     "HessianOperator",
     "rnn_loss_closure",
     "lanczos",

@@ -12,12 +12,14 @@ import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from biocredit.io import atomic_path, sha256_file
 
 __all__ = [
     "MIRROR_ENV_VAR",
+    "RemoteFile",
     "ChecksumError",
     "DataUnavailableError",
     "resolve_mirror",
@@ -29,6 +31,27 @@ log = logging.getLogger(__name__)
 
 MIRROR_ENV_VAR = "BIOCREDIT_DATA_MIRROR"
 _CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One remote data file.
+
+    Attributes:
+        name: registry key.
+        url: upstream download URL.
+        sha256: expected SHA-256 hex digest.
+        size: size in bytes.
+        relpath: path of the file inside a local mirror folder.
+        description: one-line description.
+    """
+
+    name: str
+    url: str
+    sha256: str
+    size: int
+    relpath: str
+    description: str
 
 
 class ChecksumError(ValueError):

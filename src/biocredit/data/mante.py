@@ -63,17 +63,14 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import xarray as xr
 
 import biocredit
-from biocredit.data.fetch import ChecksumError, _copy_from_mirror, _download, fetch
+from biocredit.data.fetch import ChecksumError, RemoteFile, _copy_from_mirror, _download, fetch
 from biocredit.io import atomic_path, sha256_file, write_json
-
-if TYPE_CHECKING:
-    from biocredit.data.registry import RemoteFile
 
 __all__ = [
     "MANTE_KEY",
@@ -844,8 +841,6 @@ def fetch_mante(
 
 def mante_remote_file(lock_file: str | os.PathLike = LOCK_FILE) -> RemoteFile:
     """Registry entry for the zip; ``sha256``/``size`` come from the lock file ("" and 0 until recorded)."""
-    from biocredit.data.registry import RemoteFile
-
     entry = read_lock(lock_file).get(MANTE_KEY, {})
     return RemoteFile(
         name=MANTE_KEY,

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from biocredit.data.fetch import fetch
-from biocredit.data.registry import RemoteFile
+from biocredit.data.fetch import RemoteFile, fetch
 from biocredit.io import atomic_path
 
 __all__ = [

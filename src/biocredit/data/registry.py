@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from biocredit.data.fetch import RemoteFile
+from biocredit.data.mante import MANTE_KEY, mante_remote_file
+from biocredit.data.mnist import MNIST_FILES
 
 __all__ = ["RemoteFile", "REMOTE_FILES", "remote_file"]
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """One remote data file.
-
-    Attributes:
-        name: registry key.
-        url: upstream download URL.
-        sha256: expected SHA-256 hex digest.
-        size: size in bytes.
-        relpath: path of the file inside a local mirror folder.
-        description: one-line description.
-    """
-
-    name: str
-    url: str
-    sha256: str
-    size: int
-    relpath: str
-    description: str
 
 
 _HATSOPOULOS_FILE = "data_output_aligntomovementonset_minT-800_maxT400_FRsmoothSD25ms.npy"
@@ -50,22 +31,16 @@ REMOTE_FILES: dict[str, RemoteFile] = {
 }
 
 
-def _register_lazy() -> None:
-    # MNIST's four IDX files and the Mante zip are declared beside their readers (biocredit.data.mnist, .mante),
-    # which import RemoteFile from here; registering them lazily avoids a circular import at module load. The
-    # Mante zip's checksum comes from the checked-in lock file (recorded on first download).
-    from biocredit.data.mante import mante_remote_file
-    from biocredit.data.mnist import MNIST_FILES
-
-    REMOTE_FILES.update({f.name: f for f in MNIST_FILES})
-    REMOTE_FILES["mante2013"] = mante_remote_file()
+# MNIST's four IDX files and the Mante zip are declared beside their readers (biocredit.data.mnist, .mante). The
+# Mante zip's checksum comes from the checked-in lock file (recorded on first download), so it is read afresh at
+# each lookup.
+REMOTE_FILES.update({f.name: f for f in MNIST_FILES})
+REMOTE_FILES[MANTE_KEY] = mante_remote_file()
 
 
 def remote_file(name: str) -> RemoteFile:
     """Look up a registry entry; an unknown name raises KeyError listing the known ones."""
     try:
-        if name not in REMOTE_FILES:
-            _register_lazy()
-        return REMOTE_FILES[name]
+        return mante_remote_file() if name == MANTE_KEY else REMOTE_FILES[name]
     except KeyError:
         raise KeyError(f"unknown remote file {name!r}; known: {', '.join(sorted(REMOTE_FILES))}") from None

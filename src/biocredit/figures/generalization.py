@@ -1,4 +1,5 @@
-"""Study B figures (B1–B7), drawn from a task's ``summary.nc`` (:func:`biocredit.study_b.summarize`) only.
+"""Study B figures (B1–B7), drawn from a task's ``summary.nc`` (:func:`biocredit.generalization.summarize_runs`)
+and the figure's claim row only.
 
 Every figure takes the summary, the rules to show (run names; the first is the reference, BPTT) and the task, and
 returns a matplotlib Figure. Curves are means over seeds with ± SEM bands; per-run values are points.
@@ -10,7 +11,8 @@ import numpy as np
 import xarray as xr
 
 from biocredit.figures.style import rule_color, setup
-from biocredit.generalization import mean_sem
+from biocredit.runs import parse_variant, rule_label
+from biocredit.stats import correlation, mean_sem
 
 __all__ = [
     "training_curves",
@@ -26,14 +28,10 @@ _CLASSIFICATION = {"smnist", "sdigits", "decision"}
 
 
 def _label(rule: str) -> str:
-    from biocredit.study_b import _label as label
-
-    return label(rule)
+    return rule_label(rule)
 
 
 def _color(rule: str) -> str:
-    from biocredit.study_b import parse_variant
-
     return rule_color(parse_variant(rule)["rule"])
 
 
@@ -142,7 +140,7 @@ def _strip(ax, ds: xr.Dataset, rules: list[str], var: str, log: bool = False, ma
         ax.set_yscale("log")
 
 
-def training_curves(ds: xr.Dataset, rules: list[str], task: str):
+def training_curves(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
     """B1: accuracy and loss on the training set (solid) and the test set (dashed) over training, per rule."""
     import matplotlib.pyplot as plt
 
@@ -166,11 +164,9 @@ def training_curves(ds: xr.Dataset, rules: list[str], task: str):
         metric, _, level = crit.split()[:3]
         ax = axes[0] if metric.endswith("accuracy") else axes[1]
         ax.axhline(float(level), color="black", ls=":", lw=1, label=f"criterion: {metric} {crit.split()[1]} {level}")
-        from biocredit.study_b import reach_table
-
         reach = "; ".join(f"{_label(x['rule'])} {x['n_reached']}/{x['n']}"
                           + (f" (median {x['median_updates']:.0f} upd.)" if x["median_updates"] is not None else "")
-                          for x in reach_table(_main_runs(ds), rules))
+                          for x in claim["reached"])
         title += f"\nreached the criterion: {reach}"
     axes[0].set_ylabel(_acc_label(task))
     axes[1].set_ylabel(_loss_label(task))
@@ -246,8 +242,6 @@ def curvature_by_rule(ds: xr.Dataset, rules: list[str], task: str, lr: float, cl
 def gap_vs_curvature(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
     """B4: generalization gap against the final top eigenvalue over all main-grid runs, with the correlations."""
     import matplotlib.pyplot as plt
-
-    from biocredit.generalization import correlation
 
     setup()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))

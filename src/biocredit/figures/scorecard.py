@@ -6,13 +6,12 @@ import math
 
 import numpy as np
 
-from biocredit.figures.style import RULE_LABELS, rule_color, setup
+from biocredit.figures.style import rule_color, setup
+from biocredit.runs import RULE_LABELS, rule_label
 
 
 def _label(rule: str) -> str:
-    from biocredit.study_b import _label as label
-
-    return label(rule) if "-" in rule else RULE_LABELS.get(rule, rule)
+    return rule_label(rule) if "-" in rule else RULE_LABELS.get(rule, rule)
 
 
 def _base(rule: str) -> str:

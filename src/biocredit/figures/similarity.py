@@ -165,3 +165,19 @@ def distance_across_archs(df, shares: dict[str, float], level_accuracy: float, t
         fig.text(0.01, 0.005, note, fontsize=7, color="0.3", ha="left", va="bottom", wrap=True)
         fig.subplots_adjust(bottom=0.27)
     return fig
+
+
+def distance_vs_accuracy_by_metric(summary_ds: xr.Dataset, curves: dict[str, xr.Dataset], labels: dict[str, str],
+                                   arch: str, title: str):
+    """Figure A6: :func:`distance_vs_accuracy` once per metric (``curves[metric]``: its matched curves, ``labels``:
+    its axis label), side by side."""
+    import matplotlib.pyplot as plt
+
+    setup()
+    fig, axes = plt.subplots(1, len(labels), figsize=(15, 4.2))
+    for ax, metric in zip(axes, labels, strict=True):
+        distance_vs_accuracy(summary_ds, curves[metric], None, arch=arch, title=metric.upper() if metric != "procrustes"
+                             else "Procrustes", value=metric, ylabel=labels[metric], ax=ax)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,4 +1,5 @@
-"""Shared figure settings and byte-stable, atomic saving."""
+"""Shared figure settings: each rule's colour (its label is :data:`biocredit.runs.RULE_LABELS`, re-exported here),
+the theme, and byte-stable, atomic saving."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from biocredit.io import atomic_path  # noqa: E402
+from biocredit.runs import RULE_LABELS  # noqa: E402, F401 - the labels beside the colours
 
 RULE_COLORS = {
     "bptt": "#000000",
@@ -21,16 +23,6 @@ RULE_COLORS = {
     "mdgl": "#fd8d3c",
     "bptt_random": "#636363",
     "modprop": "#e6550d",
-}
-RULE_LABELS = {
-    "bptt": "BPTT",
-    "eprop": "e-prop",
-    "eprop_random": "e-prop (random feedback)",
-    "tbptt": "truncated BPTT",
-    "rflo": "RFLO",
-    "mdgl": "MDGL",
-    "bptt_random": "BPTT (random feedback)",
-    "modprop": "ModProp",
 }
 
 

@@ -10,6 +10,7 @@ import xarray as xr
 from biocredit.similarity.baselines import cross_condition_baseline, split_half_distances
 from biocredit.similarity.cca import cca_distance
 from biocredit.similarity.cka import cka_distance
+from biocredit.similarity.dimensionality import participation_ratio
 from biocredit.similarity.procrustes import as_samples, procrustes_distance
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,6 @@ def _distances_or_nan(model: np.ndarray, target: np.ndarray, checkpoint: int, me
     if not np.any(np.ptp(model.reshape(model.shape[0], -1), axis=1) > 0):
         log.warning("checkpoint %d: every unit's activity is constant; its distances are undefined (NaN)", checkpoint)
         return {m: float("nan") for m in metrics} | {"participation_ratio": float("nan")}
-    from biocredit.dynamics import participation_ratio  # imported here: biocredit.dynamics imports this package
-
     x, y = as_samples(model), as_samples(target)
     out = {m: float(METRICS[m][1](x, y)) for m in metrics}
     out["participation_ratio"] = participation_ratio(model)

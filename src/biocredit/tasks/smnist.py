@@ -38,6 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from biocredit.data.mnist import read_data_sets
 from biocredit.tasks.base import EveryStepAnalysis, Task, TaskBatch
 
 __all__ = [
@@ -304,8 +305,6 @@ class SequentialDigits(FiniteTrainingSet, EveryStepAnalysis, Task):
 
         ``n_train`` / ``n_test`` keep only the first examples of those splits (smaller presets); ``None`` keeps all.
         """
-        from biocredit.data.mnist import read_data_sets
-
         d = read_data_sets(folder, n_validation=n_validation)
         tr = slice(None) if n_train is None else slice(0, n_train)
         te = slice(None) if n_test is None else slice(0, n_test)

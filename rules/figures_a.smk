@@ -1,0 +1,190 @@
+# Summaries → study A's figures A1-A7, one rule each; A2-A7 with their claim rows (results/claims/A*-{dataset}.json).
+
+
+rule figure_a2:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        baselines="results/similarity/datasets/{dataset}/baselines.nc",
+        lib=lib("stages.figures_a"),
+    output:
+        png=report(
+            "results/figures/A/A2_{dataset}.png",
+            caption="report/fig_a2.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A2", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A2_{dataset}.pdf",
+        claim="results/claims/A2-{dataset}.json",
+    log:
+        "results/logs/figure_a2/{dataset}.log",
+    conda:
+        ENV
+    params:
+        arch=first_arch,
+        rules=config["similarity"]["rules"],
+        n_grid=config["similarity"]["accuracy_grid_points"],
+        margin=config["similarity"]["equivalence_margin"],
+        preset=config["preset"],
+    script:
+        "../scripts/figure_a2.py"
+
+
+rule figure_a3:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        lib=lib("stages.figures_a"),
+    output:
+        png=report(
+            "results/figures/A/A3_{dataset}.png",
+            caption="report/fig_a3.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A3", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A3_{dataset}.pdf",
+        claim="results/claims/A3-{dataset}.json",
+    log:
+        "results/logs/figure_a3/{dataset}.log",
+    conda:
+        ENV
+    params:
+        arch=first_arch,
+        rules=config["similarity"]["rules"],
+        fractions=config["similarity"]["matched_levels"],
+        margin=config["similarity"]["equivalence_margin"],
+        preset=config["preset"],
+    script:
+        "../scripts/figure_a3.py"
+
+
+rule figure_a6:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        lib=lib("stages.figures_a"),
+    output:
+        png=report(
+            "results/figures/A/A6_{dataset}.png",
+            caption="report/fig_a6.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A6", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A6_{dataset}.pdf",
+        claim="results/claims/A6-{dataset}.json",
+    log:
+        "results/logs/figure_a6/{dataset}.log",
+    conda:
+        ENV
+    params:
+        arch=first_arch,
+        rules=config["similarity"]["rules"],
+        n_grid=config["similarity"]["accuracy_grid_points"],
+        margin=config["similarity"]["equivalence_margin"],
+        preset=config["preset"],
+    script:
+        "../scripts/figure_a6.py"
+
+
+rule figure_a7:
+    input:
+        runs=normalized_inputs,
+        lib=lib("stages.figures_a"),
+    output:
+        png=report(
+            "results/figures/A/A7_{dataset}.png",
+            caption="report/fig_a7.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A7", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A7_{dataset}.pdf",
+        claim="results/claims/A7-{dataset}.json",
+    log:
+        "results/logs/figure_a7/{dataset}.log",
+    conda:
+        ENV
+    params:
+        arch=first_arch,
+        rules=config["similarity"]["rules"],
+        preset=config["preset"],
+    script:
+        "../scripts/figure_a7.py"
+
+
+rule figure_a5:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        activities=a5_activities,
+        checkpoints=a5_checkpoints,
+        lib=lib("stages.figures_a"),
+    output:
+        png=report(
+            "results/figures/A/A5_{dataset}.png",
+            caption="report/fig_a5.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A5", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A5_{dataset}.pdf",
+        claim="results/claims/A5-{dataset}.json",
+    log:
+        "results/logs/figure_a5/{dataset}.log",
+    conda:
+        ENV
+    params:
+        arch=first_arch,
+        rules=config["similarity"]["rules"],
+        level=config["similarity"]["dynamics"]["level"],
+        rank=config["similarity"]["dynamics"]["rank"],
+        dsa=config["similarity"]["dynamics"]["dsa"],
+        n_grid=config["similarity"]["accuracy_grid_points"],
+        margin=config["similarity"]["equivalence_margin"],
+        preset=config["preset"],
+    script:
+        "../scripts/figure_a5.py"
+
+
+rule figure_a4:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        lib=lib("stages.figures_a"),
+    output:
+        png=report(
+            "results/figures/A/A4_{dataset}.png",
+            caption="report/fig_a4.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A4", "dataset": "{dataset}"},
+        ),
+        pdf="results/figures/A/A4_{dataset}.pdf",
+        claim="results/claims/A4-{dataset}.json",
+    log:
+        "results/logs/figure_a4/{dataset}.log",
+    conda:
+        ENV
+    params:
+        archs=arch_rows,
+        rules=config["similarity"]["rules"],
+        level=config["similarity"]["dynamics"]["level"],
+        preset=config["preset"],
+    script:
+        "../scripts/figure_a4.py"
+
+
+rule figure_a1:
+    input:
+        data=task_data,
+        checkpoints=a1_checkpoints,
+        lib=lib("stages.figures_a"),
+    output:
+        png=report(
+            "results/figures/A/A1_{task}.png",
+            caption="report/fig_a1.rst",
+            category="Study A: neural similarity",
+            labels={"figure": "A1", "task": "{task}"},
+        ),
+        pdf="results/figures/A/A1_{task}.pdf",
+    log:
+        "results/logs/figure_a1/{task}.log",
+    conda:
+        ENV
+    params:
+        task_cfg=task_params,
+        rules=config["similarity"]["rules"],
+    script:
+        "../scripts/figure_a1.py"

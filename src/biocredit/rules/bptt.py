@@ -1,9 +1,0 @@
-"""Backpropagation through time: the exact gradient of the loss."""
-
-from biocredit.rules.base import LearningRule
-
-
-class BPTT(LearningRule):
-    """Exact gradient (autograd through every path of the unrolled network)."""
-
-    name = "bptt"

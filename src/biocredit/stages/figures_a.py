@@ -1,0 +1,153 @@
+"""Stages of ``rules/figures_a.smk``: study A's figures A1–A7, each with its claim row (A2–A7). Each function reads
+its summaries, asks :mod:`biocredit.claims.study_a` for the row and the numbers to show, draws them with
+:mod:`biocredit.figures` and writes the figure (PNG, PDF) and the row (JSON)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import xarray as xr
+
+from biocredit.claims import study_a
+from biocredit.dynamics import recurrent_spectrum
+from biocredit.figures.dynamics import dynamics_at_matched_accuracy
+from biocredit.figures.similarity import (
+    distance_across_archs,
+    distance_at_levels,
+    distance_vs_accuracy,
+    distance_vs_accuracy_by_metric,
+    normalized_bars,
+)
+from biocredit.figures.style import save
+from biocredit.figures.tasks import task_overview
+from biocredit.io import open_netcdf, write_json
+from biocredit.model import RateRNN
+from biocredit.similarity.matched import stack_runs
+from biocredit.tasks import build_task
+from biocredit.train import load_checkpoints
+
+__all__ = ["figure_a1", "figure_a2", "figure_a3", "figure_a4", "figure_a5", "figure_a6", "figure_a7"]
+
+
+def _load(path: str, arch: str | None = None) -> xr.Dataset:
+    """A NetCDF file read into memory (and closed); with ``arch``, narrowed to that architecture (kept as a
+    length-1 ``arch`` dimension)."""
+    with open_netcdf(path) as ds:
+        loaded = ds.load()
+    return loaded if arch is None else loaded.sel(arch=[arch])
+
+
+def figure_a1(
+    data: str, checkpoints: dict[str, str], out_png: str, out_pdf: str, *, task: str, task_cfg: dict
+) -> None:
+    """Figure A1 for one task: inputs, targets and the final outputs of one trained network per rule."""
+    recordings = _load(data)
+    t = build_task(task, task_cfg, recordings)
+    batch = t.analysis_batch()
+    outputs = {}
+    for rule, path in checkpoints.items():
+        config, _, states = load_checkpoints(path)
+        model = RateRNN(config)
+        model.load_state_dict(states[-1])
+        with torch.no_grad():
+            outputs[rule] = model(batch.x)[0].numpy()
+    fig = task_overview(
+        batch.x.numpy(), batch.y.numpy(), batch.mask.numpy(), outputs, recordings, t.dt_ms,
+        title=f"{task} task and {recordings.attrs.get('dataset', '')} recordings",
+        input_labels=getattr(t, "input_labels", None), output_labels=getattr(t, "output_labels", None),
+    )
+    save(fig, out_png, out_pdf)
+
+
+def figure_a2(summary: str, baselines_path: str, out_png: str, out_pdf: str, out_claim: str, *, dataset: str,
+              arch: str, rules: list[str], n_grid: int, margin: float, preset: str) -> None:
+    """Figure A2 for one dataset (distance against accuracy, the data's baselines beside it), and its claim row:
+    e-prop's distance matches BPTT's at matched accuracy."""
+    summary_ds, base = _load(summary, arch), _load(baselines_path)
+    row, matched = study_a.claim_a2(summary_ds, dataset=dataset, arch=arch, rules=rules, n_grid=n_grid,
+                                    margin=margin, preset=preset)
+    n_div = study_a.n_diverged(summary_ds)
+    title = f"{dataset}: {arch}" + (f" ({n_div} run(s) diverged)" if n_div else "")
+    save(distance_vs_accuracy(summary_ds, matched, base, arch=arch, title=title), out_png, out_pdf)
+    write_json(row, out_claim)
+
+
+def figure_a3(summary: str, out_png: str, out_pdf: str, out_claim: str, *, dataset: str, arch: str, rules: list[str],
+              fractions: list[float], margin: float, preset: str) -> None:
+    """Figure A3 for one dataset: distances at matched accuracy levels, and the claim row that the rules do not
+    differ meaningfully there."""
+    row, at, tests = study_a.claim_a3(_load(summary, arch), dataset=dataset, arch=arch, rules=rules,
+                                      fractions=fractions, margin=margin, preset=preset)
+    save(distance_at_levels(at, tests, arch, f"{dataset}: distance at matched accuracy"), out_png, out_pdf)
+    write_json(row, out_claim)
+
+
+def figure_a4(summary: str, out_png: str, out_pdf: str, out_claim: str, *, dataset: str, archs: dict[str, dict],
+              rules: list[str], level: float, preset: str) -> None:
+    """Figure A4: distance at a matched accuracy level across initial gains and architectures, for each rule, with
+    the share of its variance explained by rule, initialisation and architecture, and its claim row. ``rules`` is
+    accepted for symmetry with the other figures (every rule of the summary is shown)."""
+    row, df, shares, accuracy = study_a.claim_a4(_load(summary), dataset=dataset, archs=archs, level=level,
+                                                 preset=preset)
+    fig = distance_across_archs(df, shares, accuracy, f"{dataset}: initialisation and architecture", note=row["note"])
+    save(fig, out_png, out_pdf)
+    write_json(row, out_claim)
+
+
+def _checkpoint_at_level(acc: np.ndarray, steps: np.ndarray, level: float) -> int | None:
+    """The first checkpoint whose accuracy reaches ``level`` (None if the run never does)."""
+    hit = np.flatnonzero(np.nan_to_num(acc, nan=-np.inf) >= level)
+    return int(steps[hit[0]]) if hit.size else None
+
+
+def figure_a5(summary: str, activities: list[str], checkpoints: list[str], out_png: str, out_pdf: str,
+              out_claim: str, *, dataset: str, arch: str, rules: list[str], level: float, n_grid: int, margin: float,
+              rank: int, preset: str, dsa: dict | None = None) -> None:
+    """Figure A5: dynamics at matched accuracy. Participation-ratio dimensionality against accuracy, recurrent
+    eigenvalues and two dynamics distances between networks — DSA (Ostrow et al. 2023, ``dsa-metric``; settings
+    ``dsa``: n_delays, rank, iters, lr) and the cheaper eigenvalue-matching distance of rank-``rank`` linear fits —
+    each taken at the first checkpoint where a run reaches the matched level; its claim row is
+    :func:`biocredit.claims.study_a.claim_a5`."""
+    summary_ds = _load(summary, arch)
+    target = study_a.level_accuracy(summary_ds, level)
+    rates, spectra = {}, {}  # (rule, seed) -> activity at the level, W_rec eigenvalues
+    for act_path, ckpt_path in zip(activities, checkpoints, strict=True):
+        with open_netcdf(act_path) as act:
+            rule, seed = str(act.attrs["rule"]), int(act.attrs["seed"])
+            step = _checkpoint_at_level(act["accuracy"].values, act.checkpoint.values, target)
+            if step is None:
+                continue
+            rate = act["rate"].sel(checkpoint=step).transpose("unit", "time", "condition").values
+        config, steps, states = load_checkpoints(ckpt_path)
+        model = RateRNN(config)
+        model.load_state_dict(states[steps.index(step)])
+        w_rec = model.effective_w_rec().detach().double().numpy()  # what the recurrence uses (Dale, masks)
+        rates[(rule, seed)], spectra[(rule, seed)] = rate, recurrent_spectrum(w_rec)
+    row, pair_rows, pr = study_a.claim_a5(summary_ds, rates, dataset=dataset, rules=rules, level=level, n_grid=n_grid,
+                                          margin=margin, rank=rank, preset=preset, dsa=dsa)
+    fig = dynamics_at_matched_accuracy(summary_ds, pr, spectra, pair_rows, arch, target,
+                                       f"{dataset}: dynamics at matched accuracy")
+    save(fig, out_png, out_pdf)
+    write_json(row, out_claim)
+
+
+def figure_a6(summary: str, out_png: str, out_pdf: str, out_claim: str, *, dataset: str, arch: str, rules: list[str],
+              n_grid: int, margin: float, preset: str) -> None:
+    """Figure A6: A2 under Procrustes, CKA and CCA distances, and its claim row (the verdict does not depend on the
+    metric)."""
+    summary_ds = _load(summary, arch)
+    row, curves = study_a.claim_a6(summary_ds, dataset=dataset, arch=arch, rules=rules, n_grid=n_grid, margin=margin,
+                                   preset=preset)
+    fig = distance_vs_accuracy_by_metric(summary_ds, curves, study_a.A6_METRICS, arch,
+                                         f"{dataset}: the comparison under three metrics")
+    save(fig, out_png, out_pdf)
+    write_json(row, out_claim)
+
+
+def figure_a7(runs: list[str], out_png: str, out_pdf: str, out_claim: str, *, dataset: str, arch: str,
+              rules: list[str], preset: str) -> None:
+    """Figure A7: each rule's normalised-with-data distance at its runs' best checkpoints, beside the normalised
+    cross-condition baseline, and its claim row."""
+    summary = stack_runs([_load(p) for p in runs]).sel(arch=arch)
+    save(normalized_bars(summary, title=f"{dataset}: best checkpoint vs the data's noise ceiling"), out_png, out_pdf)
+    write_json(study_a.claim_a7(summary, dataset=dataset, rules=rules, preset=preset), out_claim)

@@ -1,0 +1,156 @@
+"""One path per figure, and each rule's library inputs exactly what its job imports.
+
+Every rule that runs Python runs ``scripts/<rule>.py``, which imports ``biocredit.stages._job`` (the job's set-up)
+and one function of one stage module, ``biocredit.stages.<stage>``; the rule names that module as
+``lib("stages.<stage>")``, and ``lib()`` (rules/common.smk) expands it to the stage's import closure
+(:mod:`biocredit._imports`). Here: the rules and scripts keep that shape, and the closure equals the ``biocredit``
+modules that importing the scripts' stage functions really loads (a fresh interpreter, ``sys.modules``), so that an
+edit reruns exactly the jobs that import the edited file. The reruns themselves are measured with ``snakemake -n``
+in tests/test_workflow.py.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from biocredit import _imports
+from tests.conftest import REPO
+
+RULES = REPO / "rules"
+SCRIPTS = REPO / "scripts"
+SRC = REPO / "src" / "biocredit"
+#: rules whose script imports the library but whose outputs must not be remade when it changes: the downloads
+#: (verified by SHA-256; a code edit must not fetch the data again)
+NO_LIB = {"download", "download_mnist"}
+#: rules without a script (targets that only gather inputs)
+NO_SCRIPT = {"all", "calibration"}
+
+
+def _rule_blocks() -> dict[str, str]:
+    """Rule name -> its text, from every rules/*.smk file (indented rules included)."""
+    blocks = {}
+    for smk in sorted(RULES.glob("*.smk")):
+        text = smk.read_text()
+        starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*rule (\w+):", text, flags=re.M)]
+        for (a, name), (b, _) in zip(starts, [*starts[1:], (len(text), "")]):  # noqa: B905 - ends: next start
+            blocks[name] = text[a:b]
+    return blocks
+
+
+BLOCKS = _rule_blocks()
+WITH_SCRIPT = sorted(n for n in BLOCKS if n not in NO_SCRIPT)
+
+
+def _script_of(block: str) -> str | None:
+    m = re.search(r'script:\s*\n\s*"\.\./scripts/([\w]+)\.py"', block)
+    return m.group(1) if m else None
+
+
+def _stage_imports(script: Path) -> list[tuple[str, list[str]]]:
+    """The script's ``from biocredit... import ...`` statements as (module, names)."""
+    tree = ast.parse(script.read_text())
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.startswith("biocredit") for a in node.names):
+            out.append((node.names[0].name, []))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("biocredit"):
+            out.append((node.module, [a.name for a in node.names]))
+    return out
+
+
+def test_every_smk_file_is_included_from_the_snakefile_and_only_there():
+    snakefile = (REPO / "Snakefile").read_text()
+    included = set(re.findall(r'^include: "rules/([\w]+\.smk)"', snakefile, flags=re.M))
+    assert included == {p.name for p in RULES.glob("*.smk")}
+    nested = [p.name for p in RULES.glob("*.smk") if re.search(r"^\s*include:", p.read_text(), flags=re.M)]
+    assert not nested, f"included from another .smk instead of the Snakefile: {nested}"
+
+
+def test_no_lambdas_in_the_rules():
+    offending = [p.name for p in [*RULES.glob("*.smk"), REPO / "Snakefile"] if re.search(r"\blambda\b", p.read_text())]
+    assert not offending, f"use named input/param functions instead of lambdas in {offending}"
+
+
+def test_one_rule_per_figure_of_both_studies():
+    figures = {f"figure_a{k}" for k in range(1, 8)} | {f"figure_b{k}" for k in range(1, 8)}
+    assert figures <= set(BLOCKS)
+
+
+@pytest.mark.parametrize("rule", WITH_SCRIPT)
+def test_script_is_named_after_its_rule_and_calls_one_stage_named_in_lib(rule):
+    block = BLOCKS[rule]
+    assert _script_of(block) == rule, f"rule {rule} runs scripts/{_script_of(block)}.py"
+    imports = _stage_imports(SCRIPTS / f"{rule}.py")
+    stages = [m for m, _ in imports if m != "biocredit.stages._job"]
+    assert len(stages) == 1 and stages[0].startswith("biocredit.stages."), imports
+    names = dict(imports)[stages[0]]
+    assert len(names) == 1, f"scripts/{rule}.py imports {names} from {stages[0]}: one stage function"
+    libs = re.findall(r'lib=lib\("([\w.]+)"\)', block)
+    if rule in NO_LIB:
+        assert libs == []
+    else:
+        assert libs == [stages[0].removeprefix("biocredit.")], f"rule {rule}: lib {libs}, script imports {stages}"
+
+
+def test_every_script_belongs_to_a_rule():
+    assert {p.stem for p in SCRIPTS.glob("*.py")} == {_script_of(BLOCKS[r]) for r in WITH_SCRIPT}
+
+
+def _runtime_modules(import_lines: list[str]) -> set[Path]:
+    code = "\n".join([*import_lines, "import json, sys",
+                      "print(json.dumps(sorted(m.__file__ for k, m in sys.modules.items() "
+                      "if k == 'biocredit' or k.startswith('biocredit.'))))"])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {Path(f).resolve() for f in json.loads(proc.stdout)}
+
+
+def _scripts_by_stage() -> dict[str, list[str]]:
+    """Stage module -> the import lines of the scripts that call it (each stage once: a fresh interpreter each)."""
+    out: dict[str, set[str]] = {}
+    for rule in WITH_SCRIPT:
+        if rule in NO_LIB:
+            continue
+        imports = _stage_imports(SCRIPTS / f"{_script_of(BLOCKS[rule])}.py")
+        stage = next(m for m, _ in imports if m != "biocredit.stages._job")
+        out.setdefault(stage, set()).update(f"from {m} import {', '.join(n)}" for m, n in imports)
+    return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+STAGES = _scripts_by_stage()
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_lib_names_exactly_the_modules_the_job_imports(stage):
+    """Importing what the stage's scripts import (their stage functions and the job set-up) loads exactly the
+    files ``lib()`` lists for their rules (relative to the library: the rules' paths are under the workflow's
+    src/biocredit)."""
+    listed = {f.resolve() for f in _imports.import_closure(stage.removeprefix("biocredit."), "stages._job")}
+    loaded = _runtime_modules(STAGES[stage])
+    assert loaded == listed, (f"{stage}: imported but not in lib(): {sorted(map(str, loaded - listed))}; "
+                              f"in lib() but not imported: {sorted(map(str, listed - loaded))}")
+
+
+def test_the_closure_is_narrow_where_it_matters():
+    """The point of the exact lists: a claim or figure module is no input of a compute job, and the training
+    stage does not list the curvature, claims or figures."""
+    train = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure("stages.train", "stages._job")}
+    curvature = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure("stages.curvature")}
+    for files in (train, curvature):
+        assert not {f for f in files if f.startswith(("claims/", "figures/"))}
+    assert "curvature/checkpoint.py" in curvature and "curvature/checkpoint.py" not in train
+    figures_b = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure("stages.figures_b")}
+    assert {"claims/study_b.py", "figures/generalization.py"} <= figures_b
+    assert not {"train.py", "model.py", "claims/study_a.py"} & figures_b
+
+
+def test_an_unknown_stage_is_named():
+    with pytest.raises(ValueError, match="stages.nope"):
+        _imports.import_closure("stages.nope")
