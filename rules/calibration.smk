@@ -21,7 +21,7 @@ rule calibration_train:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=4000,
         runtime=240,
     params:
         run=calibration_run_params,

@@ -16,7 +16,7 @@ rule train:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=4000,
         runtime=120,
     params:
         run=run_params,
