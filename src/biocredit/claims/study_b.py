@@ -102,101 +102,82 @@ def claim_b1(ds: xr.Dataset, *, task: str, rules: list[str], train_margin: float
     """Claim row B1 of one task: comparable training performance (final training-set accuracy within ±margin
     of the reference's, ``rules[0]``)."""
     c = _common(ds, rules)
-    main = c.main
-    criterion = c.criterion
-    ref = c.ref
-    others = c.others
-    ref_label = c.ref_label
-    n = c.n
-    bio_label = c.bio_label
     # B1: comparable training performance (final training-set accuracy within ±margin of the reference)
-    acc = _by_rule(main, "final_train_accuracy", rules)
+    acc = _by_rule(c.main, "final_train_accuracy", rules)
     per_rule = []
-    for r in others:
-        d = difference_of_means(acc[r], acc[ref])
+    for r in c.others:
+        d = difference_of_means(acc[r], acc[c.ref])
         per_rule.append({"rule": r, "mean_diff": d["mean_diff"], "ci": list(d["ci"]), "p": d["p"],
                          "equivalent": equivalence_holds(d["ci"], train_margin)})
     worst = max(per_rule, key=lambda x: abs(x["mean_diff"]) if np.isfinite(x["mean_diff"]) else -1)
     return claim_row(
         id=f"B1-{task}", figure="B1", study="B", task=task,
-        claim=f"The rules reach comparable training performance on {task} ({bio_label} vs {ref_label})",
-        statistic=f"difference of mean final training-set accuracy (rule − {ref_label}) with 95% bootstrap CI; holds "
+        claim=f"The rules reach comparable training performance on {task} ({c.bio_label} vs {c.ref_label})",
+        statistic=f"difference of mean final training-set accuracy (rule − {c.ref_label}) with 95% bootstrap CI; "
+        "holds "
         f"when every rule's CI lies within ±{train_margin}",
         value=worst["mean_diff"], ci=worst["ci"], p=worst["p"], rules=per_rule,
         mean_train_accuracy={r: float(np.nanmean(v)) if np.isfinite(v).any() else None for r, v in acc.items()},
-        criterion=criterion or None, reached=reach_table(main, rules),
-        margin=train_margin, n=n, preset=preset, holds=all(x["equivalent"] for x in per_rule),
+        criterion=c.criterion or None, reached=reach_table(c.main, rules),
+        margin=train_margin, n=c.n, preset=preset, holds=all(x["equivalent"] for x in per_rule),
     )
 
 
 def claim_b2(ds: xr.Dataset, *, task: str, rules: list[str], alpha: float, preset: str) -> dict:
     """Claim row B2 of one task: the bio rules' generalization gap is larger (mean) and more variable (spread)."""
     c = _common(ds, rules)
-    main = c.main
-    matched = c.matched
-    matched_note = c.matched_note
-    ref = c.ref
-    others = c.others
-    n_div = c.n_div
-    ref_label = c.ref_label
-    bio_label = c.bio_label
     # B2: worse (mean) and more variable (spread) generalization gap, bio rules pooled vs the reference
-    gap = _by_rule(matched, "gap_loss", rules)
-    gap_acc = _by_rule(matched, "gap_accuracy", rules)
-    bio = np.concatenate([gap[r] for r in others])
-    mean_t = permutation_test(bio, gap[ref], alternative="greater")
-    spread = spread_test([gap[r] for r in others], [gap[ref]])
-    mean_acc = permutation_test(np.concatenate([gap_acc[r] for r in others]), gap_acc[ref], alternative="greater")
-    gap_m = _by_rule(main, "gap_loss_matched", rules)
-    matched_t = permutation_test(np.concatenate([gap_m[r] for r in others]), gap_m[ref], alternative="greater")
-    matched_s = spread_test([gap_m[r] for r in others], [gap_m[ref]])
+    gap = _by_rule(c.matched, "gap_loss", rules)
+    gap_acc = _by_rule(c.matched, "gap_accuracy", rules)
+    bio = np.concatenate([gap[r] for r in c.others])
+    mean_t = permutation_test(bio, gap[c.ref], alternative="greater")
+    spread = spread_test([gap[r] for r in c.others], [gap[c.ref]])
+    mean_acc = permutation_test(np.concatenate([gap_acc[r] for r in c.others]), gap_acc[c.ref],
+                                alternative="greater")
+    gap_m = _by_rule(c.main, "gap_loss_matched", rules)
+    matched_t = permutation_test(np.concatenate([gap_m[r] for r in c.others]), gap_m[c.ref], alternative="greater")
+    matched_s = spread_test([gap_m[r] for r in c.others], [gap_m[c.ref]])
     holds_mean = bool(np.isfinite(mean_t["p"]) and mean_t["diff"] > 0 and mean_t["p"] < alpha)
     holds_spread = bool(np.isfinite(spread["p"]) and spread["sd_ratio"] > 1 and spread["p"] < alpha)
     return claim_row(
         id=f"B2-{task}", figure="B2", study="B", task=task,
-        claim=f"Bio-plausible rules ({bio_label}) generalize worse and more variably than {ref_label} on {task}",
+        claim=f"Bio-plausible rules ({c.bio_label}) generalize worse and more variably than {c.ref_label} on {task}",
         statistic="generalization gap = test loss − training-set loss at the matched point (the checkpoint where a "
         "run met the training criterion; runs that never did are excluded, n_matched per rule; without a criterion "
         "the end of training); mean: one-sided "
-        f"permutation test of mean(bio rules pooled) − mean({ref_label}); spread: Brown–Forsythe test on absolute "
-        f"deviations from each rule's median (sd_ratio = pooled within-rule SD bio / {ref_label}); holds when "
+        f"permutation test of mean(bio rules pooled) − mean({c.ref_label}); spread: Brown–Forsythe test on absolute "
+        f"deviations from each rule's median (sd_ratio = pooled within-rule SD bio / {c.ref_label}); holds when "
         f"both are significant at {alpha} in the claimed direction",
         value=mean_t["diff"], p=mean_t["p"], p_spread=spread["p"], sd_ratio=spread["sd_ratio"],
         holds_mean=holds_mean, holds_spread=holds_spread,
         accuracy_gap={"diff": mean_acc["diff"], "p": mean_acc["p"]},
         matched_train_loss={"level": ds.attrs.get("matched_train_loss"), "diff": matched_t["diff"],
                             "p": matched_t["p"], "sd_ratio": matched_s["sd_ratio"], "p_spread": matched_s["p"],
-                            "n_reached": int(np.isfinite(main["gap_loss_matched"].values).sum())},
-        n_diverged=n_div, **matched_note,
+                            "n_reached": int(np.isfinite(c.main["gap_loss_matched"].values).sum())},
+        n_diverged=c.n_div, **c.matched_note,
         mean_gap={r: float(np.nanmean(v)) if np.isfinite(v).any() else None for r, v in gap.items()},
-        alpha=alpha, n=int(matched.sizes["run"]), preset=preset, holds=holds_mean and holds_spread,
+        alpha=alpha, n=int(c.matched.sizes["run"]), preset=preset, holds=holds_mean and holds_spread,
     )
 
 
 def claim_b3(ds: xr.Dataset, *, task: str, rules: list[str], alpha: float, preset: str) -> dict:
     """Claim row B3 of one task: higher top Hessian eigenvalue at the matched point."""
     c = _common(ds, rules)
-    matched = c.matched
-    matched_note = c.matched_note
-    ref = c.ref
-    others = c.others
-    ref_label = c.ref_label
-    bio_label = c.bio_label
     # B3: higher curvature at the end of training
-    lam = _by_rule(matched, "lambda_final", rules)
-    lam_t = permutation_test(np.concatenate([lam[r] for r in others]), lam[ref], alternative="greater")
-    per_rule_lam = {r: permutation_test(lam[r], lam[ref], alternative="greater") for r in others}
+    lam = _by_rule(c.matched, "lambda_final", rules)
+    lam_t = permutation_test(np.concatenate([lam[r] for r in c.others]), lam[c.ref], alternative="greater")
+    per_rule_lam = {r: permutation_test(lam[r], lam[c.ref], alternative="greater") for r in c.others}
     return claim_row(
         id=f"B3-{task}", figure="B3", study="B", task=task,
-        claim=f"Bio-plausible rules ({bio_label}) approach higher-curvature regions than {ref_label} on {task}",
+        claim=f"Bio-plausible rules ({c.bio_label}) approach higher-curvature regions than {c.ref_label} on {task}",
         statistic="top Hessian eigenvalue of the loss (task loss + L2) w.r.t. W_rec at the matched point (see B2); "
         "one-sided "
-        f"permutation test of mean(bio rules pooled) − mean({ref_label}); holds when p < {alpha} and the difference "
+        f"permutation test of mean(bio rules pooled) − mean({c.ref_label}); holds when p < {alpha} and the difference "
         "is positive",
         value=lam_t["diff"], p=lam_t["p"],
         per_rule={r: {"diff": t["diff"], "p": t["p"]} for r, t in per_rule_lam.items()},
         median_lambda={r: float(np.nanmedian(v)) if np.isfinite(v).any() else None for r, v in lam.items()},
-        **matched_note, alpha=alpha, n=int(matched.sizes["run"]), preset=preset,
+        **c.matched_note, alpha=alpha, n=int(c.matched.sizes["run"]), preset=preset,
         holds=bool(np.isfinite(lam_t["p"]) and lam_t["diff"] > 0 and lam_t["p"] < alpha),
     )
 
@@ -204,50 +185,43 @@ def claim_b3(ds: xr.Dataset, *, task: str, rules: list[str], alpha: float, prese
 def claim_b4(ds: xr.Dataset, *, task: str, rules: list[str], alpha: float, preset: str) -> dict:
     """Claim row B4 of one task: the gap correlates with the top eigenvalue over the main grid's runs."""
     c = _common(ds, rules)
-    main = c.main
-    matched = c.matched
-    matched_note = c.matched_note
     # B4: the gap correlates with curvature over all main-grid runs
-    loglam = np.log10(np.where(matched["lambda_final"].values > 0, matched["lambda_final"].values, np.nan))
-    c = correlation(matched["gap_loss"].values, matched["lambda_final"].values)
-    c_log = correlation(matched["gap_loss"].values, loglam)
-    c_acc = correlation(matched["gap_accuracy"].values, matched["lambda_final"].values)
+    loglam = np.log10(np.where(c.matched["lambda_final"].values > 0, c.matched["lambda_final"].values, np.nan))
+    corr = correlation(c.matched["gap_loss"].values, c.matched["lambda_final"].values)
+    c_log = correlation(c.matched["gap_loss"].values, loglam)
+    c_acc = correlation(c.matched["gap_accuracy"].values, c.matched["lambda_final"].values)
     return claim_row(
         id=f"B4-{task}", figure="B4", study="B", task=task,
         claim=f"Generalization correlates with loss-landscape curvature on {task}",
         statistic="Spearman rank correlation between the loss gap and the top Hessian eigenvalue, both at the "
         "matched point (see B2), over the main grid's runs that reached it (Pearson r on log10 λ beside it); holds "
         f"when ρ > 0 with p < {alpha}",
-        value=c["spearman_r"], p=c["spearman_p"], pearson_r_log=c_log["pearson_r"], pearson_p_log=c_log["pearson_p"],
-        pearson_r=c["pearson_r"], pearson_p=c["pearson_p"],
+        value=corr["spearman_r"], p=corr["spearman_p"],
+        pearson_r_log=c_log["pearson_r"], pearson_p_log=c_log["pearson_p"],
+        pearson_r=corr["pearson_r"], pearson_p=corr["pearson_p"],
         accuracy_gap={"spearman_r": c_acc["spearman_r"], "spearman_p": c_acc["spearman_p"]},
-        matched_train_loss=_pick(correlation(main["gap_loss_matched"].values, main["lambda_final"].values)),
-        **matched_note, alpha=alpha, n=c["n"], preset=preset,
-        holds=bool(np.isfinite(c["spearman_p"]) and c["spearman_r"] > 0 and c["spearman_p"] < alpha),
+        matched_train_loss=_pick(correlation(c.main["gap_loss_matched"].values, c.main["lambda_final"].values)),
+        **c.matched_note, alpha=alpha, n=corr["n"], preset=preset,
+        holds=bool(np.isfinite(corr["spearman_p"]) and corr["spearman_r"] > 0 and corr["spearman_p"] < alpha),
     )
 
 
 def claim_b7(ds: xr.Dataset, *, task: str, rules: list[str], alpha: float, preset: str) -> dict:
     """Claim row B7 of one task: the higher curvature shows in the Hessian trace too."""
     c = _common(ds, rules)
-    matched = c.matched
-    matched_note = c.matched_note
-    ref = c.ref
-    others = c.others
-    ref_label = c.ref_label
     # B7: the excess curvature shows in the trace too; cosine of updates with the true gradient
-    tr = _by_rule(matched, "trace_final", rules)
-    tr_t = permutation_test(np.concatenate([tr[r] for r in others]), tr[ref], alternative="greater")
-    cos = _by_rule(matched, "grad_cosine_mean", rules)
+    tr = _by_rule(c.matched, "trace_final", rules)
+    tr_t = permutation_test(np.concatenate([tr[r] for r in c.others]), tr[c.ref], alternative="greater")
+    cos = _by_rule(c.matched, "grad_cosine_mean", rules)
     return claim_row(
         id=f"B7-{task}", figure="B7", study="B", task=task,
         claim=f"The higher curvature of bio-plausible rules is not confined to the top eigenvalue: their Hessian "
-        f"trace exceeds {ref_label}'s on {task}",
+        f"trace exceeds {c.ref_label}'s on {task}",
         statistic="Hutchinson trace of the W_rec Hessian at the matched point (see B2); one-sided permutation test of "
-        f"mean(bio rules pooled) − mean({ref_label}); holds when p < {alpha} and the difference is positive",
+        f"mean(bio rules pooled) − mean({c.ref_label}); holds when p < {alpha} and the difference is positive",
         value=tr_t["diff"], p=tr_t["p"],
         mean_grad_cosine={r: float(np.nanmean(v)) if np.isfinite(v).any() else None for r, v in cos.items()},
-        **matched_note, alpha=alpha, n=int(matched.sizes["run"]), preset=preset,
+        **c.matched_note, alpha=alpha, n=int(c.matched.sizes["run"]), preset=preset,
         holds=bool(np.isfinite(tr_t["p"]) and tr_t["diff"] > 0 and tr_t["p"] < alpha),
     )
 

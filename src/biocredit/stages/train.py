@@ -86,3 +86,12 @@ def train_run(
     last = acc[np.isfinite(acc)]  # a run stopped by its criterion (or diverged) logs NaN after its last checkpoint
     log.info("trained %s; test accuracy at its last checkpoint %.4f (stopped at update %s)", meta,
              float(last[-1]) if last.size else float("nan"), result.metrics.attrs.get("stopped_at"))
+
+
+def train_job(data, out_checkpoints: str, out_metrics: str, *, wildcards, run: dict, device: str = "auto") -> None:
+    """What rules `train` and `calibration_train` do: :func:`train_run` from a job's wildcards (any object with
+    attributes ``task``, ``arch``, ``rule_name``, ``seed``) and its run config (:mod:`biocredit.runs`; study B's
+    carries ``rule``, the learning rule of a variant name such as tbptt-w4)."""
+    train_run(data, out_checkpoints, out_metrics, task=wildcards.task, task_cfg=run["task_cfg"], arch=wildcards.arch,
+              arch_cfg=run["arch_cfg"], rule=run.get("rule", wildcards.rule_name), seed=int(wildcards.seed),
+              train_cfg=run["train_cfg"], device=device, rule_options=run["rule_options"])
