@@ -177,6 +177,33 @@ def test_paper_preset_expands_the_grid(tmp_path):
     assert any("results/runs/generalization/smnist/" in line for line in outputs)  # study B on MNIST
 
 
+def _merged_config(*files):
+    """config.yaml and presets merged and validated the way Snakemake merges --configfile files."""
+    from snakemake.common.configfile import load_configfile
+    from snakemake.utils import update_config, validate
+
+    config: dict = {}
+    for f in ("config.yaml", *files):
+        update_config(config, load_configfile(str(REPO / f)))
+    validate(config, schema=str(REPO / "rules/schemas/config.schema.yaml"))
+    return config
+
+
+@pytest.mark.parametrize("slice_file", [None, "presets/paper-slice-a.yaml", "presets/paper-slice-a-bptt1e-3.yaml"])
+def test_paper_preset_trains_study_a_for_every_update(slice_file):
+    """The authors train every reach run for all 1000 updates: the paper preset (and its slices) must switch off the
+    default preset's early stop, which a merged config file would otherwise inherit from config.yaml."""
+    from biocredit.runs import similarity_run_config
+    from biocredit.train import make_train_config
+
+    default = make_train_config(similarity_run_config(_merged_config(), "reach", "base", "eprop")["train_cfg"])
+    assert default.stop_at == 0.95  # the default does stop early, so the preset has something to undo
+    config = _merged_config("presets/paper.yaml", *([slice_file] if slice_file else []))
+    for rule in ("bptt", "eprop"):
+        cfg = make_train_config(similarity_run_config(config, "reach", "base", rule)["train_cfg"])
+        assert cfg.stop_at is None and cfg.n_updates == 1000, (rule, cfg)
+
+
 def test_modprop_on_an_arch_without_dale_is_refused_naming_why(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("similarity:\n  rules: [bptt, modprop]\n")
