@@ -53,3 +53,13 @@ def test_landing_page_has_claims_scorecard_and_datasets(tmp_path):
     for metric in sc.METRICS:
         assert " ".join(metric.label.split()) in page
     assert not math.isnan(rows[0]["trace_b"])
+
+
+def test_an_untestable_claim_is_not_counted_as_failing(tmp_path):
+    from biocredit.landing import claims_table
+
+    untestable = {"id": "A4-hatsopoulos2007", "claim": "arch > rule", "value": 0.9, "ci": None, "p": None, "n": 9,
+                  "holds": None, "note": "not testable on this grid"}
+    page = render(claims_table([*CLAIMS, untestable]), tmp_path)
+    assert "1 of 3 claims hold at this preset (1 not testable on this grid" in page
+    assert page.count("does not hold") == 1 and "not testable here" in page

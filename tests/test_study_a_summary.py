@@ -150,3 +150,34 @@ def test_a4_names_the_cells_where_not_every_seed_reached_the_level():
     assert _unreached_note(unreached_cells(at)) == (
         "level not reached by every seed in: base: eprop 1 of 3 seeds; dale: bptt 2 of 3 seeds")
     assert unreached_cells(at.fillna(0.0)) == {} and _unreached_note({}) == ""
+
+
+def _arch_run(rule, seed, arch, offset):
+    run = _run(rule, seed, offset)
+    run.attrs["arch"] = arch
+    return run
+
+
+def test_a4_on_one_arch_row_is_not_testable_and_says_why():
+    """With one arch row only the rule varies, so "architecture matters more than the rule" cannot be weighed: the
+    row's verdict is None (not False) and its note says why; with a second row whose distances differ by far more
+    than the rules' the claim holds, and with rows that do not differ it fails."""
+    from biocredit.claims.study_a import claim_a4
+
+    archs = {"base": {"n_hidden": 8, "activation": "retanh"}, "tanh": {"n_hidden": 8, "activation": "tanh"}}
+    one = _summary(0.05)
+    row = claim_a4(one, dataset="d", archs=archs, level=0.5, preset="p")[0]
+    assert row["holds"] is None and "not testable" in row["note"] and "['base']" in row["note"]
+    two = stack_runs([_arch_run(r, s, a, (0.3 if a == "tanh" else 0.0) + (0.01 if r == "eprop" else 0.0))
+                      for r in ("bptt", "eprop") for s in (1, 2, 3) for a in archs])
+    assert claim_a4(two, dataset="d", archs=archs, level=0.5, preset="p")[0]["holds"] is True
+    flat = stack_runs([_arch_run(r, s, a, 0.1 if r == "eprop" else 0.0)
+                       for r in ("bptt", "eprop") for s in (1, 2, 3) for a in archs])
+    assert claim_a4(flat, dataset="d", archs=archs, level=0.5, preset="p")[0]["holds"] is False
+
+
+def test_an_untestable_claim_row_must_say_why():
+    kw = dict(id="X1", figure="X1", study="A", claim="c", statistic="s", value=1.0, n=2, preset="p")
+    with pytest.raises(ValueError, match="needs a note"):
+        claim_row(holds=None, **kw)
+    assert claim_row(holds=None, note="one arch row", **kw)["holds"] is None

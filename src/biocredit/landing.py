@@ -49,12 +49,19 @@ def _image(uri: str, alt: str) -> str:
     return f".. image::\n{lines}\n   :alt: {alt}\n   :width: 100%\n"
 
 
+def _verdict(holds) -> str:
+    """A claim row's verdict in words (None: the grid cannot test the claim; the row's note says why)."""
+    return "not testable here" if holds is None else ("**holds**" if holds else "does not hold")
+
+
 def claims_table(claims: list[dict]) -> str:
     """The claims as a table: id, claim, statistic value, 95% CI, p, n and the verdict."""
     rows = [[_cell(c.get("id")), _cell(c.get("claim")), _cell(c.get("value")), _cell(c.get("ci")), _cell(c.get("p")),
-             _cell(c.get("n")), "**holds**" if c.get("holds") else "does not hold"] for c in claims]
+             _cell(c.get("n")), _verdict(c.get("holds"))] for c in claims]
     n_hold = sum(bool(c.get("holds")) for c in claims)
-    intro = (f"{n_hold} of {len(claims)} claims hold at this preset. Each row is computed by the workflow "
+    n_untestable = sum(c.get("holds") is None for c in claims)
+    untestable = f" ({n_untestable} not testable on this grid; see their notes)" if n_untestable else ""
+    intro = (f"{n_hold} of {len(claims)} claims hold at this preset{untestable}. Each row is computed by the workflow "
              "(``results/claims.json`` has every statistic in full).\n\n")
     return intro + _list_table("Claims and verdicts", ["id", "claim", "value", "95% CI", "p", "n", "verdict"], rows,
                                [8, 40, 7, 12, 6, 4, 9])

@@ -24,12 +24,17 @@ def _clean(v):
 
 
 def claim_row(**fields) -> dict:
-    """A claims.json row; checks the required fields are present. Non-finite numbers become ``null``."""
+    """A claims.json row; checks the required fields are present. Non-finite numbers become ``null``.
+
+    ``holds`` is True or False, or None where the grid cannot test the claim at all (e.g. A4 on one arch row);
+    such a row must say why in ``note``."""
     missing = [k for k in REQUIRED if k not in fields]
     if missing:
         raise ValueError(f"claim row lacks {missing}")
+    if fields["holds"] is None and not fields.get("note"):
+        raise ValueError(f"claim row {fields['id']}: an untestable claim (holds=None) needs a note saying why")
     row = {k: _clean(v) for k, v in fields.items()}
-    row["holds"] = bool(fields["holds"])
+    row["holds"] = None if fields["holds"] is None else bool(fields["holds"])
     return row
 
 

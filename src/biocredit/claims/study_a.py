@@ -262,6 +262,11 @@ def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], le
     unreached = unreached_cells(at["procrustes"])
     others = [shares[f] for f in ("init", "architecture") if f in shares]
     rule_share = shares.get("rule", 0.0)
+    note = unreached_note(unreached)
+    if not others:  # one arch row (or none reached the level): nothing to weigh the rule against
+        note = "; ".join(x for x in ("not testable on this grid: no initialisation or architecture factor varies "
+                                     f"among the runs at this level (arch rows {sorted(df['arch'].unique())})",
+                                     note) if x)
     row = _row(
         "A4",
         dataset,
@@ -273,8 +278,8 @@ def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], le
         shares=shares,
         n=len(df),
         unreached=unreached,
-        note=unreached_note(unreached),
+        note=note,
         preset=preset,
-        holds=bool(others) and all(o > rule_share for o in others),
+        holds=all(o > rule_share for o in others) if others else None,
     )
     return row, df, shares, float(at.accuracy)
