@@ -5,7 +5,12 @@ rates, their gradient, the input drive and its gradient). glibc serves blocks th
 (and trims the heap top on ``free``), so every update pays for thousands of page faults and for zeroing pages the
 kernel hands out again (measured: 2 000–12 000 minor faults per reach-size update, 10–50 MB). Raising glibc's
 mmap and trim thresholds keeps those blocks on the heap, where the next update reuses them: 0 faults per update.
-The process's peak memory does not change (the blocks are live at the peak anyway); it is only not returned early.
+
+Only blocks up to 64 MB are kept (a reach-size training step's are 24 MB). A never-trimmed heap cannot return the
+holes that freed blocks leave under later, longer-lived ones, so with larger blocks on it (1000-trial evaluations
+of 240 MB, resume states that grow with every checkpoint) it grew with every evaluation: a paper-scale reach run
+peaked at 1.1–11.4 GB depending on the run with a 1 GB limit, against 1.0 GB with this one (300 updates: 3.8 GB
+vs 1.0 GB; ``benchmarks/bench_memory.py``). Larger blocks keep glibc's own policy (mmap, returned on free).
 
 This changes where memory comes from, never a number computed with it. On other C libraries it does nothing.
 """
@@ -21,7 +26,7 @@ _M_MMAP_THRESHOLD = -3
 _done = False
 
 
-def keep_freed_memory(limit_bytes: int = 1 << 30) -> bool:
+def keep_freed_memory(limit_bytes: int = 64 << 20) -> bool:
     """Serve allocations up to ``limit_bytes`` from the heap and never trim it (glibc only); True if applied."""
     global _done
     if _done:
