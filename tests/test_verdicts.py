@@ -44,3 +44,11 @@ def test_command_line_prints_the_table(tmp_path, capsys):
     assert "| A3-x | paper says A3-x | **holds** 0.01 [-0.02, 0.04] n=5 |" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main([str(f)])  # no NAME=
+
+
+def test_an_untestable_claim_shows_why_not_a_verdict():
+    from biocredit.verdicts import cell
+
+    row = {"id": "A4-x", "holds": None, "value": 0.9, "n": 9,
+           "note": "not testable on this grid: one arch row; level not reached by every seed in: base"}
+    assert cell(row) == "not testable: one arch row"

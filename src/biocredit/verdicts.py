@@ -46,7 +46,10 @@ def cell(row: dict | None) -> str:
     """A claim row as a table cell: verdict, value, 95% CI (or p) and n."""
     if row is None:
         return "—"
-    verdict = {True: "**holds**", False: "fails", None: "n/a"}.get(row.get("holds"), str(row.get("holds")))
+    if row.get("holds") is None:  # the grid cannot test the claim (e.g. A4 on one arch row); the note says why
+        reason = (row.get("note") or "no reason recorded").split(";")[0]
+        return f"not testable: {reason.removeprefix('not testable on this grid: ')}"
+    verdict = {True: "**holds**", False: "fails"}.get(row.get("holds"), str(row.get("holds")))
     parts = [verdict, _number(row.get("value"))]
     ci = row.get("ci")
     if isinstance(ci, list | tuple) and len(ci) == 2:
