@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from biocredit.claims import claim_row, collect_claims, equivalence_holds
+from biocredit.claims import UNTESTABLE, claim_row, collect_claims, equivalence_holds, untestable_reason
 from biocredit.similarity import checkpoint_distances
 from biocredit.similarity.matched import matched_curves, rule_difference, stack_runs
 
@@ -180,4 +180,8 @@ def test_an_untestable_claim_row_must_say_why():
     kw = dict(id="X1", figure="X1", study="A", claim="c", statistic="s", value=1.0, n=2, preset="p")
     with pytest.raises(ValueError, match="needs a note"):
         claim_row(holds=None, **kw)
-    assert claim_row(holds=None, note="one arch row", **kw)["holds"] is None
+    with pytest.raises(ValueError, match="needs a note"):  # a note that does not say the grid cannot test it
+        claim_row(holds=None, note="one arch row", **kw)
+    row = claim_row(holds=None, note=UNTESTABLE + "one arch row; level not reached", **kw)
+    assert row["holds"] is None and untestable_reason(row) == "one arch row"
+    assert untestable_reason(claim_row(holds=False, note=UNTESTABLE + "x", **kw)) is None

@@ -16,6 +16,8 @@ import math
 import sys
 from pathlib import Path
 
+from biocredit.claims import untestable_reason
+
 
 def load_claims(paths: list[str | Path]) -> dict[str, dict]:
     """Claim rows by id from one or more claims files (``claims.json`` lists or single ``results/claims/*.json``
@@ -46,9 +48,9 @@ def cell(row: dict | None) -> str:
     """A claim row as a table cell: verdict, value, 95% CI (or p) and n."""
     if row is None:
         return "—"
-    if row.get("holds") is None:  # the grid cannot test the claim (e.g. A4 on one arch row); the note says why
-        reason = (row.get("note") or "no reason recorded").split(";")[0]
-        return f"not testable: {reason.removeprefix('not testable on this grid: ')}"
+    reason = untestable_reason(row)  # the grid cannot test the claim (e.g. A4 on one arch row)
+    if reason is not None:
+        return f"not testable: {reason}"
     verdict = {True: "**holds**", False: "fails"}.get(row.get("holds"), str(row.get("holds")))
     parts = [verdict, _number(row.get("value"))]
     ci = row.get("ci")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from biocredit.claims import claim_row, equivalence_holds
+from biocredit.claims import UNTESTABLE, claim_row, equivalence_holds
 from biocredit.dynamics import dsa_distance, dynamics_similarity
 from biocredit.runs import RULE_LABELS
 from biocredit.similarity.matched import matched_curves, matched_grid, rule_difference, values_at_levels
@@ -264,7 +264,7 @@ def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], le
     rule_share = shares.get("rule", 0.0)
     note = unreached_note(unreached)
     if not others:  # one arch row (or none reached the level): nothing to weigh the rule against
-        note = "; ".join(x for x in ("not testable on this grid: no initialisation or architecture factor varies "
+        note = "; ".join(x for x in (f"{UNTESTABLE}no initialisation or architecture factor varies "
                                      f"among the runs at this level (arch rows {sorted(df['arch'].unique())})",
                                      note) if x)
     row = _row(
