@@ -8,7 +8,7 @@ scheduler's loop that finds ready jobs starts a ``threading.Timer`` of one times
 every finished job starts one more such chain: after k finished jobs the loop runs about k times per timespan while
 jobs wait for cores, and each pass re-evaluates every waiting job's resources and stats its inputs. A longer
 timespan makes the passes rarer; its price is that Snakemake waits up to one timespan for the pending timers
-before it exits.
+before it exits. (The growing thread count and CPU match snakemake/snakemake#2967, open upstream.)
 
 The DAG here is ``--jobs`` independent chains of two jobs that each sleep ``--seconds`` (no CPU of their own), run
 at ``--cores``; for each timespan the script reports the snakemake process's own CPU seconds (user + system, read
