@@ -79,7 +79,8 @@ def main() -> None:
         raise SystemExit("this benchmark reads /proc (Linux only)")
     print(f"machine: {platform.machine()} {platform.system()} | {os.cpu_count()} cores | load average "
           f"{os.getloadavg()[0]:.2f} at start | {time.strftime('%Y-%m-%d %H:%M')} | {2 * args.jobs + 1} jobs of "
-          f"{args.seconds} s sleep at --cores {args.cores} (ideal wall {2 * args.jobs * args.seconds / args.cores:.0f} s)")
+          f"{args.seconds} s sleep at --cores {args.cores} "
+          f"(ideal wall {2 * args.jobs * args.seconds / args.cores:.0f} s)")
     print("\n| --max-jobs-per-timespan | snakemake's own CPU (s) | wall (s) | most threads |")
     print("|---|---|---|---|")
     for timespan in args.timespans:
