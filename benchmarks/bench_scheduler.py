@@ -2,13 +2,14 @@
 
     python benchmarks/bench_scheduler.py [--jobs 150 --seconds 0.5 --cores 2 --timespans 100/1s 100/5s 100/10s]
 
-Why: in a default-preset run the ``snakemake`` process itself used ≈ 20 % of one core for the whole run, growing as
-jobs finished (2026-12-01, Snakemake 9.27). With a job rate limit set (the default is ``100/1s``), every pass of the
-scheduler's loop that finds ready jobs starts a ``threading.Timer`` of one timespan that wakes the loop again, and
-every finished job starts one more such chain: after k finished jobs the loop runs about k times per timespan while
-jobs wait for cores, and each pass re-evaluates every waiting job's resources and stats its inputs. A longer
-timespan makes the passes rarer; its price is that Snakemake waits up to one timespan for the pending timers
-before it exits. (The growing thread count and CPU match snakemake/snakemake#2967, open upstream.)
+Why: in a default-preset ``make run`` at Snakemake's default rate limit the ``snakemake`` process itself used 36 % of
+one core (930 CPU-s in the first 43 minutes, 168 threads, both growing as jobs finished; 2026-12-01, Snakemake 9.27).
+With a job rate limit set (the default is ``100/1s``), every pass of the scheduler's loop that finds ready jobs
+starts a ``threading.Timer`` of one timespan that wakes the loop again, and every finished job starts one more such
+chain: after k finished jobs the loop runs about k times per timespan while jobs wait for cores, and each pass
+re-evaluates every waiting job's resources and stats its inputs. A longer timespan makes the passes rarer; its price is
+that Snakemake waits up to one timespan for the pending timers before it exits.
+(The growing thread count and CPU match snakemake/snakemake#2967, open upstream.)
 
 The DAG here is ``--jobs`` independent chains of two jobs that each sleep ``--seconds`` (no CPU of their own), run
 at ``--cores``; for each timespan the script reports the snakemake process's own CPU seconds (user + system, read
@@ -55,16 +56,18 @@ def run_once(workdir: Path, cores: int, timespan: str) -> tuple[float, float, in
     cmd = [str(snakemake), "-s", str(workdir / "Snakefile"), "-d", str(workdir), "--cores", str(cores),
            "--max-jobs-per-timespan", timespan, "--quiet"]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    cpu, threads = 0.0, 0
-    while proc.poll() is None:
-        sample = _proc_cpu_threads(proc.pid)
-        if sample is not None:
-            cpu, threads = sample[0], max(threads, sample[1])
-        time.sleep(0.1)
+    log = workdir / "snakemake.log"
+    with open(log, "w") as out:  # a file, not a pipe: nobody reads a pipe while polling, and a full one would block
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        cpu, threads = 0.0, 0
+        while proc.poll() is None:
+            sample = _proc_cpu_threads(proc.pid)
+            if sample is not None:
+                cpu, threads = sample[0], max(threads, sample[1])
+            time.sleep(0.1)
     wall = time.perf_counter() - t0
     if proc.returncode:
-        raise SystemExit(f"snakemake failed at {timespan}: {proc.stderr.read()[-2000:]}")
+        raise SystemExit(f"snakemake failed at {timespan}: {log.read_text()[-2000:]}")
     return cpu, wall, threads
 
 
