@@ -26,7 +26,8 @@ def calibration_runs():
 
 def calibration_run_params(wildcards):
     """A calibration run: study A's training settings for the task, with the grid's N and lr, the calibration's
-    update count and a checkpoint at every budget."""
+    update count and a checkpoint at every budget. Never an early stop (study A's `stop_at` is dropped): every
+    budget must be read off every run's log."""
     lrs = {lr_tag(lr): float(lr) for lr in CAL["lr"]}
     if wildcards.lr not in lrs:
         raise ValueError(f"calibration: lr {wildcards.lr} is not in calibration.lr {CAL['lr']}")
@@ -39,6 +40,7 @@ def calibration_run_params(wildcards):
             "lr": lrs[wildcards.lr],
             "n_updates": n_updates,
             "checkpoints": calibration_checkpoints(n_updates, CAL["budgets"]),
+            "stop_at": None,
         }
     )
     return {

@@ -96,8 +96,11 @@ def test_cheapest_qualifying_setting_is_chosen():
 
 @pytest.mark.slow
 def test_calibration_target_at_toy_size(tmp_path, mirror):
+    # study A's early stop set so that it always fires: calibration runs must ignore it and reach every budget
+    always_stop = tmp_path / "always_stop.yaml"
+    always_stop.write_text("similarity: {training: {stop_at: -1.0, stop_patience: 1}}\n")
     args = ["-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(SMOKE),
-            "--cores", "2"]
+            str(always_stop), "--cores", "2"]
     snakemake(*args, "calibration", env={"BIOCREDIT_DATA_MIRROR": str(mirror)})
     out = tmp_path / "results" / "calibration"
     runs = pd.read_csv(out / "calibration_runs.csv")
@@ -109,7 +112,9 @@ def test_calibration_target_at_toy_size(tmp_path, mirror):
     # the table's numbers are the runs' checkpoint logs
     path = out / "runs/reach/base/n12-lr0.01/eprop/seed1/metrics.nc"
     with xr.open_dataset(path) as m:
+        assert int(m.attrs["stopped_at"]) == 20  # trained to n_updates despite study A's stop_at
         acc = m["test_accuracy"].sel(checkpoint=[10, 20]).values
+        assert np.isfinite(acc).all()  # an early stop would leave NaN at the later budget
         assert json.loads(m.attrs["model_config"])["n_hidden"] == 12
         best20 = float(np.nanmax(m["test_accuracy"].values))
     row = runs[(runs["n_hidden"] == 12) & (runs["rule"] == "eprop") & (runs["seed"] == 1)].sort_values("budget")
