@@ -2,7 +2,7 @@
 default preset on two seed sets, smoke), each cell the measured verdict with its statistic.
 
     python -m biocredit.verdicts "paper slice=docs/results/paper-slice-a/claims.json" \\
-        "default=docs/results/default/claims.json" "default, seeds +100=docs/results/default-seed100/claims.json"
+        "default=docs/results/default/claims.json" "previous default=docs/results/default-n200/claims.json"
 
 prints a Markdown table. A claim that a column's results do not have is ``—`` there (that preset does not make the
 figure, e.g. the study-A slice has no study-B rows). Several claims files for one column are joined with commas.
