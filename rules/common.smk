@@ -16,9 +16,9 @@ check_config_rules(config)  # rules x arch rows: ModProp trains ReLU units with 
 
 
 def config_files():
-    """The config files in force, for error messages (config.yaml, then every --configfile)."""
-    files = [str(f) for f in getattr(workflow, "configfiles", None) or []]
-    return ", ".join(dict.fromkeys(files)) or "config.yaml"
+    """The config files in force, for messages (config.yaml, then every --configfile; relative to the working
+    directory where they lie inside it, so that a skip reason, a job parameter, is the same in a moved copy)."""
+    return ", ".join(recorded_configfiles())
 
 
 def recorded_configfiles():
@@ -102,7 +102,10 @@ def unknown_training_keys():
 check_references()
 warn_other_preset()
 
-LIB = Path(workflow.basedir) / "src" / "biocredit"
+# The library's files as inputs, relative to the working directory (the project folder when run as the README
+# says): Snakemake records each output's input paths, so absolute ones would rerun every job of a project folder
+# that was moved or copied elsewhere (tests/test_workflow.py: a copied finished run has nothing to do).
+LIB = Path(os.path.relpath(Path(workflow.basedir) / "src" / "biocredit"))
 STUDY_A = _runs.STUDY_A
 A_FIGURES = ["A2", "A3", "A4", "A5", "A6", "A7"]  # per-dataset figures of study A, each with a claim row
 ENV = "../envs/biocredit.yaml"

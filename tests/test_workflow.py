@@ -99,6 +99,18 @@ def test_smoke_preset_runs_whole_dag_then_has_nothing_to_do(smoke):
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
+@pytest.mark.slow
+def test_a_copied_project_folder_has_nothing_to_do(smoke, tmp_path):
+    """A finished run copied (or moved) to another folder, times kept, is still up to date there: the rules' inputs
+    are relative to the project folder, not absolute paths that differ in the copy (they would rerun every job)."""
+    args, env, _, work = smoke
+    copy = tmp_path / "copied"
+    shutil.copytree(work, copy, symlinks=True)
+    moved = [str(copy / os.path.relpath(a, work)) if a.startswith(f"{work}") else a for a in args]
+    out = snakemake(*moved, "-n", env=env, cwd=copy)
+    assert "Nothing to be done" in out.stdout + out.stderr, job_counts(out.stdout + out.stderr)
+
+
 
 
 def _jobs_after_editing(smoke, module: str) -> dict[str, int]:
