@@ -15,10 +15,14 @@ validate(config, schema="schemas/config.schema.yaml")
 check_config_rules(config)  # rules x arch rows: ModProp trains ReLU units with Dale's law only
 
 
-def config_files():
-    """The config files in force, for messages (config.yaml, then every --configfile; relative to the working
-    directory where they lie inside it, so that a skip reason, a job parameter, is the same in a moved copy)."""
-    return ", ".join(recorded_configfiles())
+def config_files(relative=False):
+    """The config files in force, for messages (config.yaml, then every --configfile). ``relative``: relative to
+    the working directory where they lie inside it, for text that becomes a job parameter (a skip reason), so that
+    it is the same in a moved copy of the project."""
+    if relative:
+        return ", ".join(recorded_configfiles())
+    files = [str(f) for f in getattr(workflow, "configfiles", None) or []]
+    return ", ".join(dict.fromkeys(files)) or "config.yaml"
 
 
 def recorded_configfiles():
@@ -205,7 +209,7 @@ def dataset_status():
     for task in config["similarity"]["tasks"]:
         d = dataset_of(task)
         if d in skip:
-            reason = f"data.skip lists it ({config_files()})"
+            reason = f"data.skip lists it ({config_files(relative=True)})"
         else:
             reason = missing_user_data(d) if d in config["user_data"] else missing_download(d)
         status[d] = {"dataset": d, "task": task, "status": "skipped" if reason else "used", "reason": reason}
