@@ -94,6 +94,30 @@ def test_a2_figure_content():
     assert {0.6, 0.35} <= hlines
 
 
+@pytest.mark.parametrize(("offset", "inside"), [(0.02, True), (0.1, False)])
+def test_a3_figure_states_each_level_s_test_and_margin_verdict(offset, inside):
+    """Over each level, figure A3 prints the claim's own difference, CI, p, runs per rule and margin verdict; the
+    verdict agrees with an independent reading of the printed CI against the margin."""
+    import re
+
+    from biocredit.claims.study_a import claim_a3
+    from biocredit.figures.similarity import distance_at_levels
+
+    margin = 0.05
+    row, at, tests = claim_a3(_summary(offset), dataset="toy", arch="base", rules=["bptt", "eprop"],
+                              fractions=[0.5, 0.95], margin=margin, preset="test")
+    fig = distance_at_levels(at, tests, "base", "toy", margin=margin)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert len(texts) == len(tests) == 2
+    for text, t in zip(texts, tests, strict=True):
+        lo, hi = (float(v) for v in re.search(r"\[([-+0-9.]+), ([-+0-9.]+)\]", text).groups())
+        assert (lo, hi) == pytest.approx(tuple(t["ci"]), abs=6e-5)
+        assert f"n={t['n_a']}/{t['n_b']}" in text
+        printed_inside = text.endswith("within ±0.05: yes")
+        assert printed_inside == (abs(lo) <= margin and abs(hi) <= margin) == inside
+    assert row["holds"] is inside
+
+
 def test_runs_that_stall_count_only_where_they_reached():
     """A run that never reaches high accuracy is NaN there and the grid still extends to where each rule got."""
     stalled = _run("eprop", 9, 0.1, n=30)

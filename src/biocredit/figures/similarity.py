@@ -8,7 +8,7 @@ import xarray as xr
 from biocredit.figures.style import RULE_LABELS, rule_color, setup, stripplot
 from biocredit.stats import mean_ci_over_runs
 
-__all__ = ["distance_vs_accuracy", "distance_at_levels", "normalized_bars", "distance_across_archs"]
+__all__ = ["distance_vs_accuracy", "distance_at_levels", "level_annotation", "normalized_bars", "distance_across_archs"]
 
 
 def distance_vs_accuracy(
@@ -67,10 +67,24 @@ def sns_despine(ax) -> None:
     sns.despine(ax=ax)
 
 
+def level_annotation(test: dict, margin: float | None = None) -> str:
+    """The text over one level of figure A3: the difference of rule means with its 95% CI, the permutation p, the
+    runs per rule that reach the level (the difference's first rule first), and (given the margin) whether the CI
+    lies within ±margin."""
+    lo, hi = test["ci"]
+    p = test["p"]
+    lines = [f"Δ={test['mean_diff']:+.4f}", f"CI [{lo:+.4f}, {hi:+.4f}]",
+             f"p{'<0.001' if p < 0.001 else f'={p:.3f}'}, n={test['n_a']}/{test['n_b']}"]
+    if margin is not None:
+        lines.append(f"within ±{margin:g}: {'yes' if test['equivalent'] else 'no'}")
+    return "\n".join(lines)
+
+
 def distance_at_levels(at_levels: xr.Dataset, tests: list[dict], arch: str, title: str, value: str = "procrustes",
-                       ylabel: str = "Procrustes distance to recordings"):
+                       ylabel: str = "Procrustes distance to recordings", margin: float | None = None):
     """Figure A3: distance when each run first reaches matched accuracy levels; seeds as points, rule means as
-    bars, and each level's test of the rule difference (difference of means, 95% CI, permutation p)."""
+    bars, and over each level its test of the rule difference (:func:`level_annotation`: difference of means,
+    95% CI, permutation p, runs per rule, and whether the CI lies within ±``margin``)."""
     import matplotlib.pyplot as plt
     import pandas as pd
     import seaborn as sns
@@ -92,8 +106,8 @@ def distance_at_levels(at_levels: xr.Dataset, tests: list[dict], arch: str, titl
     for k, t in enumerate(tests):
         if t.get("mean_diff") is None or not np.isfinite(t.get("mean_diff", np.nan)):
             continue
-        ax.text(k, top * 1.04, f"Δ={t['mean_diff']:+.3f}\np={t['p']:.2f}", ha="center", va="bottom", fontsize=8)
-    ax.set_ylim(0, max(1.0, top * 1.2))
+        ax.text(k, top * 1.04, level_annotation(t, margin), ha="center", va="bottom", fontsize=7)
+    ax.set_ylim(0, max(1.0, top * 1.3))
     ax.set_xlabel("matched accuracy level")
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -78,7 +78,8 @@ def figure_a3(summary: str, out_png: str, out_pdf: str, out_claim: str, *, datas
     differ meaningfully there."""
     row, at, tests = study_a.claim_a3(_load(summary, arch), dataset=dataset, arch=arch, rules=rules,
                                       fractions=fractions, margin=margin, preset=preset)
-    save(distance_at_levels(at, tests, arch, f"{dataset}: distance at matched accuracy"), out_png, out_pdf)
+    save(distance_at_levels(at, tests, arch, f"{dataset}: distance at matched accuracy", margin=margin),
+         out_png, out_pdf)
     write_json(row, out_claim)
 
 
