@@ -198,16 +198,21 @@ def evaluation_batches(task: Task, seed: int, n_test_trials: int, n_eval_trials:
     training examples (all when 0) in stored order, ``test`` = the first ``n_eval_trials`` of its test set (for
     sMNIST the noisy test set, σ = 0.2), both the same for every run, and ``validation`` = ``n_test_trials``
     validation trials drawn once from the run's ``test`` stream (Liu et al. evaluate, and measure the Hessian on,
-    a validation batch of 256).
+    a validation batch of 256). A task with a fixed validation set (``validation_set()``, the digit tasks) also
+    gets ``validation_set`` = its first ``n_eval_trials`` validation examples: the clean held-out loss of the
+    generalization gap, the same quantity as the authors' validation batch with less sampling noise.
     """
     rng = np.random.default_rng(seed_streams(seed)["test"])
     if not has_finite_sets(task):
         return {"test": task.sample_batch(n_test_trials, rng)}
-    return {
+    out = {
         "train_set": _first(task.train_set(), n_eval_trials),
         "validation": task.validation_batch(n_test_trials, rng),
         "test": _first(task.test_set(), n_eval_trials),
     }
+    if callable(getattr(task, "validation_set", None)):
+        out["validation_set"] = _first(task.validation_set(), n_eval_trials)
+    return out
 
 
 RESUME_FORMAT = "biocredit-resume-v2"  # v2: per-update penalty adaptation and the `activity` log
