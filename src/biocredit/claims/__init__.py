@@ -1,4 +1,19 @@
-"""Claim rows for ``results/claims.json``: each a measured statistic with its verdict, never a typed result."""
+"""Claim rows for ``results/claims.json``: each a measured statistic with its verdict, never a typed result.
+
+Verdicts have three values (:data:`VERDICTS`): ``holds``, ``fails`` and ``inconclusive`` (an effect on its
+margin, or too few runs to say), plus ``not testable`` where the grid cannot test a claim at all. They are read off
+the interval a row stores, against thresholds stated in the config before any data:
+
+- equivalence claims (:func:`equivalence_verdict`): holds when the CI lies within ±margin, fails when it lies
+  entirely outside, inconclusive otherwise;
+- directional claims (:func:`directional_verdict`): holds when the CI lies on the predicted side of 0 and does not
+  exclude the smallest effect of interest; fails when the CI lies below the smallest effect of interest (the
+  effect is absent, reversed, or too small to matter); inconclusive otherwise;
+- composite claims (:func:`combine`): holds when every part holds, fails when any part fails, else inconclusive.
+
+No verdict turns on float rounding: interval ends are compared with a tolerance (:data:`ROUNDING`), so a CI end
+of −0.050000000000000155 lies on the margin ±0.05, not outside it.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +21,30 @@ import json
 import math
 from pathlib import Path
 
-__all__ = ["UNTESTABLE", "claim_row", "collect_claims", "equivalence_holds", "untestable_reason"]
+__all__ = [
+    "HOLDS",
+    "FAILS",
+    "INCONCLUSIVE",
+    "NOT_TESTABLE",
+    "VERDICTS",
+    "ROUNDING",
+    "UNTESTABLE",
+    "claim_row",
+    "collect_claims",
+    "combine",
+    "directional_verdict",
+    "equivalence_holds",
+    "equivalence_verdict",
+    "untestable_reason",
+]
+
+HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE = "holds", "fails", "inconclusive", "not testable"
+VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE)
+#: absolute tolerance of every comparison of an interval end with a threshold (float rounding, not statistics)
+ROUNDING = 1e-9
 
 REQUIRED = ("id", "figure", "study", "claim", "statistic", "value", "n", "preset", "holds")
+_FROM_BOOL = {True: HOLDS, False: FAILS, None: NOT_TESTABLE}
 #: how the note of a claim the grid cannot test begins (``holds`` null); :func:`untestable_reason` reads it back
 UNTESTABLE = "not testable on this grid: "
 
@@ -28,13 +64,23 @@ def _clean(v):
 def claim_row(**fields) -> dict:
     """A claims.json row; checks the required fields are present. Non-finite numbers become ``null``.
 
-    ``holds`` is True or False, or None where the grid cannot test the claim at all (e.g. A4 on one arch row);
-    such a row must say why in ``note``, beginning with :data:`UNTESTABLE`."""
+    The verdict is ``verdict=`` (one of :data:`VERDICTS`) or, for rows not yet three-valued, ``holds=`` (True →
+    holds, False → fails, None → not testable). The row stores both: ``verdict`` and ``holds`` (True when it
+    holds, False when it fails, None when inconclusive or not testable). A row that is not testable (e.g. A4 on
+    one arch row) must say why in ``note``, beginning with :data:`UNTESTABLE`."""
+    fields = dict(fields)
+    if "verdict" in fields:
+        verdict = fields["verdict"]
+        if verdict not in VERDICTS:
+            raise ValueError(f"claim row {fields.get('id')}: verdict {verdict!r} is not one of {VERDICTS}")
+        fields["holds"] = {HOLDS: True, FAILS: False}.get(verdict)
+    elif "holds" in fields:
+        fields["verdict"] = _FROM_BOOL[None if fields["holds"] is None else bool(fields["holds"])]
     missing = [k for k in REQUIRED if k not in fields]
     if missing:
         raise ValueError(f"claim row lacks {missing}")
-    if fields["holds"] is None and not str(fields.get("note") or "").startswith(UNTESTABLE):
-        raise ValueError(f"claim row {fields['id']}: an untestable claim (holds=None) needs a note saying why, "
+    if fields["verdict"] == NOT_TESTABLE and not str(fields.get("note") or "").startswith(UNTESTABLE):
+        raise ValueError(f"claim row {fields['id']}: an untestable claim needs a note saying why, "
                          f"beginning {UNTESTABLE!r}")
     row = {k: _clean(v) for k, v in fields.items()}
     row["holds"] = None if fields["holds"] is None else bool(fields["holds"])
@@ -44,15 +90,79 @@ def claim_row(**fields) -> dict:
 def untestable_reason(row: dict) -> str | None:
     """Why the grid cannot test the claim of ``row`` (the first clause of its note, without the
     :data:`UNTESTABLE` prefix), or None when the row has a verdict."""
-    if row.get("holds") is not None:
+    if row.get("verdict", NOT_TESTABLE if row.get("holds") is None else HOLDS) != NOT_TESTABLE:
         return None
     return (row.get("note") or "no reason recorded").split(";")[0].removeprefix(UNTESTABLE)
 
 
-def equivalence_holds(ci: tuple[float, float] | list[float], margin: float) -> bool:
-    """Equivalence by confidence interval: the whole CI of a difference lies within ±margin."""
-    lo, hi = ci
-    return bool(math.isfinite(lo) and math.isfinite(hi) and -margin <= lo and hi <= margin)
+def _finite_ci(ci) -> tuple[float, float] | None:
+    lo, hi = (float("nan") if v is None else float(v) for v in ci)
+    return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
+
+
+def equivalence_verdict(ci, margin: float) -> str:
+    """Equivalence by confidence interval: ``holds`` when the CI of a difference lies within ±``margin``,
+    ``fails`` when it lies entirely outside (beyond +margin or below −margin), ``inconclusive`` when it crosses a
+    margin or is not finite. Ends within :data:`ROUNDING` of a margin count as on it (inside)."""
+    c = _finite_ci(ci)
+    if c is None:
+        return INCONCLUSIVE
+    lo, hi = c
+    m = abs(float(margin))
+    if lo >= -m - ROUNDING and hi <= m + ROUNDING:
+        return HOLDS
+    if lo > m + ROUNDING or hi < -m - ROUNDING:
+        return FAILS
+    return INCONCLUSIVE
+
+
+def equivalence_holds(ci, margin: float) -> bool:
+    """Whether the whole CI of a difference lies within ±margin (:func:`equivalence_verdict` is ``holds``)."""
+    return equivalence_verdict(ci, margin) == HOLDS
+
+
+def directional_verdict(ci, *, sesoi: float = 0.0, direction: int = 1) -> str:
+    """Verdict on a directional claim "the effect is > 0" (``direction=1``) or "< 0" (``direction=-1``) from the
+    CI of the effect and the smallest effect of interest ``sesoi`` (≥ 0, in the effect's units):
+
+    - ``holds``: the CI lies strictly on the predicted side of 0 and its far end reaches ``sesoi``;
+    - ``fails``: the CI's far end on the predicted side stays below ``sesoi`` (the effect is reversed, absent or
+      smaller than what matters: the CI excludes the smallest effect of interest);
+    - ``inconclusive``: otherwise (the CI holds 0 and values ≥ ``sesoi``), or a non-finite CI.
+
+    With ``sesoi = 0`` "fails" means significant in the other direction."""
+    if direction not in (1, -1):
+        raise ValueError(f"direction must be 1 or -1, got {direction!r}")
+    if sesoi < 0 or not math.isfinite(sesoi):
+        raise ValueError(f"sesoi must be a finite number >= 0, got {sesoi!r}")
+    c = _finite_ci(ci)
+    if c is None:
+        return INCONCLUSIVE
+    lo, hi = sorted((direction * c[0], direction * c[1]))
+    if hi < sesoi - ROUNDING or (sesoi == 0 and hi < 0):
+        return FAILS
+    if lo > ROUNDING:
+        return HOLDS
+    return INCONCLUSIVE
+
+
+def combine(verdicts) -> str:
+    """A composite claim's verdict from its parts' (rule: holds when every part holds, fails when any part fails,
+    else inconclusive; ``not testable`` parts make the whole not testable only if every part is)."""
+    v = [x for x in verdicts]
+    if not v:
+        raise ValueError("combine needs at least one verdict")
+    bad = [x for x in v if x not in VERDICTS]
+    if bad:
+        raise ValueError(f"unknown verdicts {bad}; expected one of {VERDICTS}")
+    tested = [x for x in v if x != NOT_TESTABLE]
+    if not tested:
+        return NOT_TESTABLE
+    if FAILS in tested:
+        return FAILS
+    if all(x == HOLDS for x in tested) and len(tested) == len(v):
+        return HOLDS
+    return INCONCLUSIVE
 
 
 def collect_claims(paths: list[str | Path]) -> list[dict]:
