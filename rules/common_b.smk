@@ -7,6 +7,7 @@ B_CFG = config[STUDY_B]
 B_TASK_FIGURES = ["B1", "B2", "B3", "B4", "B7"]  # per task
 B_REMEDY_FIGURES = ["B5", "B6"]  # on the remedies task
 B_RUNS = _runs.grid(B_CFG, config["seed_offset"])  # seeds + the top-level seed_offset
+B_GROUPS = _runs.groups_of(B_CFG)  # reference, bio group, separate rows (fixed in the config)
 
 
 def b_runs_of(task):

@@ -15,7 +15,8 @@ rule figure_b1:
         ENV
     params:
         rules=B_CFG["rules"],
-        train_margin=B_CFG["claims"]["train_margin"],
+        groups=B_GROUPS,
+        thresholds=B_CFG["claims"],
         preset=config["preset"],
     script:
         "../scripts/figure_b1.py"
@@ -34,7 +35,8 @@ rule figure_b2:
         ENV
     params:
         rules=B_CFG["rules"],
-        alpha=B_CFG["claims"]["alpha"],
+        groups=B_GROUPS,
+        thresholds=B_CFG["claims"],
         preset=config["preset"],
     script:
         "../scripts/figure_b2.py"
@@ -53,8 +55,9 @@ rule figure_b3:
         ENV
     params:
         rules=B_CFG["rules"],
+        groups=B_GROUPS,
+        thresholds=B_CFG["claims"],
         lr=b_base_lr,
-        alpha=B_CFG["claims"]["alpha"],
         preset=config["preset"],
     script:
         "../scripts/figure_b3.py"
@@ -73,7 +76,8 @@ rule figure_b4:
         ENV
     params:
         rules=B_CFG["rules"],
-        alpha=B_CFG["claims"]["alpha"],
+        groups=B_GROUPS,
+        thresholds=B_CFG["claims"],
         preset=config["preset"],
     script:
         "../scripts/figure_b4.py"
@@ -91,9 +95,10 @@ rule figure_b5:
     conda:
         ENV
     params:
-        reference=B_CFG["rules"][0],
+        reference=B_GROUPS["reference"],
         lr_rules=B_CFG["remedies"]["lr_rules"],
         tolerance=B_CFG["claims"]["stability_tolerance"],
+        thresholds=B_CFG["claims"],
         preset=config["preset"],
     script:
         "../scripts/figure_b5.py"
@@ -111,10 +116,10 @@ rule figure_b6:
     conda:
         ENV
     params:
-        reference=B_CFG["rules"][0],
+        reference=B_GROUPS["reference"],
         lr_rules=B_CFG["remedies"]["lr_rules"],
         windows=B_CFG["remedies"]["windows"],
-        alpha=B_CFG["claims"]["alpha"],
+        thresholds=B_CFG["claims"],
         preset=config["preset"],
     script:
         "../scripts/figure_b6.py"
@@ -133,7 +138,8 @@ rule figure_b7:
         ENV
     params:
         rules=B_CFG["rules"],
-        alpha=B_CFG["claims"]["alpha"],
+        groups=B_GROUPS,
+        thresholds=B_CFG["claims"],
         preset=config["preset"],
     script:
         "../scripts/figure_b7.py"

@@ -36,7 +36,7 @@ rule summarize_generalization:
         ENV
     params:
         runs=b_runs,
-        reference=B_CFG["rules"][0],
+        reference=B_GROUPS["reference"],
         base_lr=b_base_lr,
     script:
         "../scripts/summarize_generalization.py"

@@ -238,3 +238,60 @@ def test_difference_of_means_drops_nans_and_small_groups():
     single = difference_of_means(np.array([1.0]), np.array([0.0, 1.0, 2.0]))
     assert all(math.isnan(v) for v in single["ci"])
     assert single["p"] == pytest.approx(_brute_force_p(np.array([1.0]), np.array([0.0, 1.0, 2.0])))
+
+
+def test_mean_difference_ci_is_welch_and_flags_small_groups():
+    from scipy import stats as sps
+
+    from biocredit.stats import mean_difference_ci
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(1.0, 1.0, 7), rng.normal(0.0, 3.0, 5)
+    d = mean_difference_ci(a, np.append(b, np.nan), level=0.9)
+    ref = sps.ttest_ind(a, b, equal_var=False).confidence_interval(0.9)
+    assert d["diff"] == pytest.approx(a.mean() - b.mean())
+    assert d["ci"] == pytest.approx((ref.low, ref.high))
+    assert d["enough"] and (d["n_a"], d["n_b"]) == (7, 5)
+    assert not mean_difference_ci(a, b[:2])["enough"]
+
+
+def test_mean_difference_ci_covers_at_its_level():
+    from biocredit.stats import mean_difference_ci
+
+    rng = np.random.default_rng(0)
+    hits = sum(lo <= 0.5 <= hi for lo, hi in (mean_difference_ci(rng.normal(0.5, 1, 5), rng.normal(0, 2, 5))["ci"]
+                                             for _ in range(2000)))
+    assert 0.93 <= hits / 2000 <= 0.97
+
+
+def test_correlation_ci_fisher_z():
+    import math
+
+    from scipy import stats as sps
+
+    from biocredit.stats import correlation_ci
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=30)
+    y = x + rng.normal(size=30)
+    c = correlation_ci(x, y, kind="pearson")
+    r = sps.pearsonr(x, y).statistic
+    h = 1.959963984540054 / math.sqrt(27)
+    assert c["r"] == pytest.approx(r)
+    assert c["ci"] == pytest.approx((math.tanh(math.atanh(r) - h), math.tanh(math.atanh(r) + h)))
+    s = correlation_ci(x, y)
+    rho = sps.spearmanr(x, y).statistic
+    h = 1.959963984540054 * math.sqrt((1 + rho**2 / 2) / 27)
+    assert s["ci"] == pytest.approx((math.tanh(math.atanh(rho) - h), math.tanh(math.atanh(rho) + h)))
+    assert math.isnan(correlation_ci([1, 2, 3], [3, 2, 1])["r"])  # fewer than 4 pairs
+
+
+def test_sd_ratio_ci_f_interval_covers():
+    from biocredit.stats import sd_ratio_ci
+
+    rng = np.random.default_rng(2)
+    hits = 0
+    for _ in range(2000):
+        d = sd_ratio_ci([rng.normal(0, 2, 5), rng.normal(5, 2, 5)], [rng.normal(0, 1, 5)])
+        hits += d["ci"][0] <= 2.0 <= d["ci"][1]
+    assert 0.93 <= hits / 2000 <= 0.97

@@ -37,6 +37,7 @@ import numpy as np
 __all__ = [
     "STUDY_A",
     "STUDY_B",
+    "PAPER_TASKS_B",
     "RULE_LABELS",
     "rule_label",
     "similarity_archs",
@@ -47,7 +48,7 @@ __all__ = [
     "format_lr",
     "evaluation_schedule",
     "train_config",
-    "criterion_of",
+    "groups_of",
     "run_config",
     "terms_axis",
     "arch_of",
@@ -57,6 +58,8 @@ __all__ = [
 
 STUDY_A = "similarity"
 STUDY_B = "generalization"
+#: study-B tasks that are the paper's (sequential MNIST); every other task is an extension of ours
+PAPER_TASKS_B = ("smnist",)
 _RULE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOKEN_RE = re.compile(r"^(w)([0-9]+)$|^(lr)([0-9]+(?:\.[0-9]+)?)$")
 #: the keys of a study's ``training`` section that are :class:`~biocredit.train.TrainConfig` fields
@@ -142,25 +145,30 @@ def _training(cfg: dict, task: str) -> dict:
     return dict(cfg["training"]) | dict(cfg.get("task_training", {}).get(task, {}))
 
 
-def criterion_of(cfg: dict, task: str) -> dict | None:
-    """The training criterion of ``task`` from the study's ``criterion`` section: ``{"metric", "level", "patience",
-    "cap_factor"}``, or None when the task has no level (train for the fixed count, as the authors)."""
-    c = cfg.get("criterion") or {}
-    level = (c.get("levels") or {}).get(task)
-    if level is None:
-        return None
-    return {"metric": c.get("metric", "train_set_accuracy"), "level": float(level),
-            "patience": int(c.get("patience", 1)), "cap_factor": float(c.get("cap_factor", 2.0))}
+def groups_of(cfg: dict) -> dict:
+    """Study B's comparison groups, fixed in the config before any run (``groups``): ``reference`` (BPTT), ``bio``
+    (the three-factor rules pooled in the claims, each also reported alone) and ``separate`` (every other main-grid
+    run name, e.g. truncated BPTT and BPTT with random feedback: reported as its own row, pooled with nobody).
+    Bio rules that the main grid does not train are left out (a smaller preset); raises ``ValueError`` naming the key
+    when the reference is not trained or no bio rule is."""
+    g = cfg.get("groups") or {}
+    rules = list(cfg["rules"])
+    ref = g.get("reference", rules[0])
+    if ref not in rules:
+        raise ValueError(f"generalization.groups.reference {ref!r} is not in generalization.rules {rules}")
+    bio = [r for r in g.get("bio", rules[1:]) if r in rules]  # bio rules a (smaller) grid does not train: left out
+    if ref in bio:
+        raise ValueError(f"generalization.groups: the reference {ref!r} cannot also be in the bio group")
+    if not bio:
+        raise ValueError(f"generalization.groups.bio {g.get('bio')!r} names none of generalization.rules {rules}")
+    return {"reference": ref, "bio": bio, "separate": [r for r in rules if r != ref and r not in bio]}
 
 
 def train_config(cfg: dict, task: str, run: str) -> dict:
     """The :class:`~biocredit.train.TrainConfig` keywords of run ``run`` on ``task`` from the study's config
     section ``cfg``: ``training`` with the task's ``task_training`` overrides, the run name's lr, the rule's
-    ``updates_factor`` and explicit checkpoints (:func:`evaluation_schedule`).
-
-    With a training criterion for the task (:func:`criterion_of`) the run stops at the first evaluation where the
-    criterion holds, and its update count becomes a cap, ``cap_factor`` times the count above; evaluations keep the
-    spacing of the plain schedule (``n_updates / n_checkpoints``) up to the cap."""
+    ``updates_factor`` and explicit checkpoints (:func:`evaluation_schedule`). Every run trains for its fixed
+    budget (the authors' protocol: no early stop, every run kept)."""
     v = parse_variant(run)
     training = _training(cfg, task)
     n_checkpoints = int(training.pop("n_checkpoints"))
@@ -169,12 +177,6 @@ def train_config(cfg: dict, task: str, run: str) -> dict:
     out = {k: v_ for k, v_ in training.items() if k in TRAINING_KEYS}
     if v["lr"] is not None:
         out["lr"] = v["lr"]
-    crit = criterion_of(cfg, task)
-    if crit is not None:
-        cap = max(1, int(round(n_updates * crit["cap_factor"])))
-        n_checkpoints = max(1, int(round(n_checkpoints * cap / int(training["n_updates"]))))
-        n_updates = cap
-        out |= {"stop_metric": crit["metric"], "stop_at": crit["level"], "stop_patience": crit["patience"]}
     out["n_updates"] = n_updates
     out["checkpoints"] = evaluation_schedule(n_updates, n_checkpoints)
     return out

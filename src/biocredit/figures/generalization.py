@@ -12,7 +12,7 @@ import xarray as xr
 
 from biocredit.figures.style import rule_color, setup
 from biocredit.runs import parse_variant, rule_label
-from biocredit.stats import correlation, mean_sem
+from biocredit.stats import mean_sem
 
 __all__ = [
     "training_curves",
@@ -43,26 +43,22 @@ def _acc_label(task: str) -> str:
     return "accuracy (fraction correct)" if task in _CLASSIFICATION else "accuracy (1 − normalised error)"
 
 
-def _runs(ds: xr.Dataset, rule: str, main_only: bool = True, matched: bool | None = None) -> xr.Dataset:
-    """Runs of ``rule`` (main grid only by default); ``matched`` True/False keeps the runs that did / did not reach
-    the matched point (summary variable ``matched``; every run counts as matched in summaries without it)."""
+def _runs(ds: xr.Dataset, rule: str, main_only: bool = True) -> xr.Dataset:
+    """Runs of ``rule`` (main grid only by default)."""
     sel = ds["rule"].values == rule
     if main_only:
         sel &= ds["main"].values == 1
-    if matched is not None:
-        m = ds["matched"].values == 1 if "matched" in ds else np.ones(ds.sizes["run"], dtype=bool)
-        sel &= m if matched else ~m
     return ds.isel(run=np.flatnonzero(sel))
 
 
-def _matched_mask(ds: xr.Dataset) -> np.ndarray:
-    return ds["matched"].values == 1 if "matched" in ds else np.ones(ds.sizes["run"], dtype=bool)
+def _verdict(claim: dict) -> str:
+    return str(claim.get("verdict", "holds" if claim.get("holds") else "fails"))
 
 
-def _where(ds: xr.Dataset) -> str:
-    """Where the per-run values are read: the matched point when the runs were trained to a criterion."""
-    c = ds.attrs.get("criterion", "")
-    return f"at the matched point ({c})" if c else "end of training"
+def _ci(ci) -> str:
+    if not ci or ci[0] is None or ci[1] is None:
+        return "[n/a]"
+    return f"[{ci[0]:.3g}, {ci[1]:.3g}]"
 
 
 def _curve_runs(ax, x: np.ndarray, values: np.ndarray, color: str, label: str | None) -> None:
@@ -101,33 +97,21 @@ def _despine(fig) -> None:
         sns.despine(ax=ax)
 
 
-def _p(p) -> str:
-    return "n/a" if p is None or not np.isfinite(p) else (f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}")
-
-
 def _num(v) -> str:
     return "n/a" if v is None or not np.isfinite(v) else f"{v:.3g}"
 
 
-def _strip(ax, ds: xr.Dataset, rules: list[str], var: str, log: bool = False, matched_only: bool = False) -> None:
-    """Per-rule points (seeds) with the mean ± SEM as a bar. With ``matched_only`` the bar is over the runs at the
-    matched point; runs that never reached it are drawn hollow (flagged, not in the bar) and ``n`` is written."""
+def _strip(ax, ds: xr.Dataset, rules: list[str], var: str, log: bool = False) -> None:
+    """Per-rule points (seeds) with the mean ± SEM as a bar; ``n`` runs per rule in the tick labels."""
     rng = np.random.default_rng(0)
     labels = []
     for i, rule in enumerate(rules):
-        r = _runs(ds, rule, matched=True if matched_only else None)
-        labels.append(f"{_label(rule)}\n(n={r.sizes['run']}/{_runs(ds, rule).sizes['run']})" if matched_only
-                      else _label(rule))
-        if matched_only:
-            u = _runs(ds, rule, matched=False)[var].values
-            u = u[np.isfinite(u) & ((u > 0) if log else True)]
-            if u.size:
-                ax.scatter(i + rng.uniform(-0.12, 0.12, u.size), u, facecolors="none", edgecolors=_color(rule),
-                           s=22, alpha=0.8, zorder=3)
+        r = _runs(ds, rule)
         v = r[var].values
         v = v[np.isfinite(v)]
         if log:
             v = v[v > 0]
+        labels.append(f"{_label(rule)}\n(n={v.size})")
         if not v.size:
             continue
         ax.scatter(i + rng.uniform(-0.12, 0.12, v.size), v, color=_color(rule), s=22, alpha=0.8, zorder=3)
@@ -141,11 +125,13 @@ def _strip(ax, ds: xr.Dataset, rules: list[str], var: str, log: bool = False, ma
 
 
 def training_curves(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
-    """B1: accuracy and loss on the training set (solid) and the test set (dashed) over training, per rule."""
+    """B1: accuracy and loss on the training set (solid), the clean held-out set (dashed) and the noisy test set
+    (dotted) over training, per rule; the title gives each rule's final training-accuracy difference to BPTT."""
     import matplotlib.pyplot as plt
 
     setup()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.3))
+    held = ds.attrs.get("held_out", "validation_set")
     for rule in rules:
         r = _runs(ds, rule)
         if not r.sizes["run"]:
@@ -153,57 +139,65 @@ def training_curves(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
         x = _x(r)
         for ax, var in zip(axes, ("accuracy", "loss"), strict=True):
             _curve(ax, x, r[f"train_set_{var}"].values, _color(rule), f"{_label(rule)} (n={r.sizes['run']})")
-            _curve(ax, x, r[f"test_{var}"].values, _color(rule), None, ls="--")
+            _curve(ax, x, r[f"{held}_{var}"].values, _color(rule), None, ls="--")
+            _curve(ax, x, r[f"test_{var}"].values, _color(rule), None, ls=":")
     for ax in axes:
         ax.plot([], [], color="grey", ls="-", label="training set")
-        ax.plot([], [], color="grey", ls="--", label="test set")
+        ax.plot([], [], color="grey", ls="--", label="validation (clean)")
+        ax.plot([], [], color="grey", ls=":", label="test (noisy)")
         ax.set_xlabel("update (SGD iterations)")
-    crit = ds.attrs.get("criterion", "")
-    title = f"B1 {task}: training and test performance (mean ± SEM over the seeds still training)"
-    if crit:
-        metric, _, level = crit.split()[:3]
-        ax = axes[0] if metric.endswith("accuracy") else axes[1]
-        ax.axhline(float(level), color="black", ls=":", lw=1, label=f"criterion: {metric} {crit.split()[1]} {level}")
-        reach = "; ".join(f"{_label(x['rule'])} {x['n_reached']}/{x['n']}"
-                          + (f" (median {x['median_updates']:.0f} upd.)" if x["median_updates"] is not None else "")
-                          for x in claim["reached"])
-        title += f"\nreached the criterion: {reach}"
+    diffs = "; ".join(f"{_label(x['rule'])} {x['diff']:+.3f} {_ci(x['ci'])} {x['verdict']}"
+                      for x in claim.get("rules", []) if x.get("diff") is not None)
     axes[0].set_ylabel(_acc_label(task))
     axes[1].set_ylabel(_loss_label(task))
     axes[1].set_yscale("log")
     axes[0].legend(frameon=False, fontsize=7, loc="lower right")
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(f"B1 {task}: training and held-out performance (mean ± SEM over seeds); premise "
+                 f"{_verdict(claim)}\nfinal training accuracy − BPTT's (CI): {diffs}", fontsize=9)
     _despine(fig)
     fig.tight_layout()
     return fig
 
 
 def gap_by_rule(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
-    """B2: generalization gap per rule at the end of training, seeds as points; the mean and spread tests."""
+    """B2: generalization gap per rule at the end of training, seeds as points: the claim's loss gap (clean
+    validation − training), the accuracy gap, the loss gap at matched training loss and the noisy-test gap."""
     import matplotlib.pyplot as plt
 
     setup()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4))
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
     unit = _loss_label(task).split(" (")[1].rstrip(")")
-    _strip(axes[0], ds, rules, "gap_loss", matched_only=True)
-    axes[0].set_ylabel(f"gap: test − training loss ({unit})")
-    axes[0].set_title(_where(ds) + ("; hollow: never reached" if ds.attrs.get("criterion") else ""), fontsize=8)
-    _strip(axes[1], ds, rules, "gap_accuracy", matched_only=True)
-    axes[1].set_ylabel("gap: training − test accuracy")
-    axes[1].set_title(_where(ds), fontsize=8)
-    _strip(axes[2], ds, rules, "gap_loss_matched")
     m = claim.get("matched_train_loss") or {}
     level = m.get("level")
-    axes[2].set_ylabel(f"gap: test − training loss ({unit})")
-    axes[2].set_title(f"at matched training loss {level:.3g}; bio − BPTT {_num(m.get('diff'))} (p={_p(m.get('p'))})"
-                      if level is not None else "at matched training loss", fontsize=9)
-    for ax in axes:
+    panels = (
+        (axes[0, 0], "gap_loss", f"gap: validation − training loss ({unit})",
+         f"the claim's gap: bio − BPTT {_num(claim['value'])} {_ci(claim.get('ci'))}"),
+        (axes[0, 1], "gap_accuracy", "gap: training − validation accuracy",
+         "bio − BPTT " + _num((claim.get("accuracy_gap") or {}).get("diff"))
+         + " " + _ci((claim.get("accuracy_gap") or {}).get("ci"))),
+        (axes[1, 0], "gap_loss_matched", f"gap at matched training loss ({unit})",
+         (f"where training loss first reaches {level:.3g}; " if level is not None else "")
+         + "bio − BPTT " + _num(m.get("diff")) + " " + _ci(m.get("ci"))),
+        (axes[1, 1], "gap_noisy_loss", f"noisy test − training loss ({unit})",
+         "robustness (reported, not the claim): bio − BPTT "
+         + _num((claim.get("noisy_test_gap") or {}).get("diff"))
+         + " " + _ci((claim.get("noisy_test_gap") or {}).get("ci"))),
+    )
+    for ax, var, ylabel, title in panels:
+        _strip(ax, ds, rules, var)
         ax.axhline(0, color="grey", lw=0.8)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=8)
+    sesoi = claim.get("sesoi")
+    if sesoi:
+        axes[0, 0].axhspan(0, 0, color="none")
     div = {r: k for r, k in (claim.get("n_diverged") or {}).items() if k}
+    parts = claim.get("parts") or {}
     fig.suptitle(
-        f"B2 {task}: bio rules − BPTT mean gap {_num(claim['value'])} (p={_p(claim['p'])}); SD ratio "
-        f"{_num(claim['sd_ratio'])} (Brown–Forsythe p={_p(claim['p_spread'])})"
-        + (f"; diverged runs (excluded): {div}" if div else ""),
+        f"B2 {task}: {_verdict(claim)} (mean {parts.get('mean', 'n/a')}, spread {parts.get('spread', 'n/a')}); "
+        f"bio rules − BPTT mean gap {_num(claim['value'])} {_ci(claim.get('ci'))}, SD ratio "
+        f"{_num(claim.get('sd_ratio'))} {_ci(claim.get('sd_ratio_ci'))}"
+        + (f"; diverged runs: {div}" if div else ""),
         fontsize=10,
     )
     _despine(fig)
@@ -218,11 +212,11 @@ def curvature_by_rule(ds: xr.Dataset, rules: list[str], task: str, lr: float, cl
     setup()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.4, 1]})
     for rule in rules:
-        r = _runs(ds, rule, matched=True)
+        r = _runs(ds, rule)
         if r.sizes["run"]:
             _curve_runs(axes[0], r["hessian_update"].values, r["lambda_max"].values, _color(rule),
                         f"{_label(rule)} (n={r.sizes['run']})")
-    _strip(axes[1], ds, rules, "lambda_final", log=True, matched_only=True)
+    _strip(axes[1], ds, rules, "lambda_final", log=True)
     for ax in axes:
         ax.axhline(2 / lr, color="black", ls="--", lw=1)
     axes[0].plot([], [], color="black", ls="--", label=f"2/η = {2 / lr:.3g}")
@@ -230,44 +224,37 @@ def curvature_by_rule(ds: xr.Dataset, rules: list[str], task: str, lr: float, cl
     axes[0].set_xlabel("update (SGD iterations)")
     axes[0].set_ylabel("top Hessian eigenvalue λ_max (loss units / weight²)")
     axes[1].set_ylabel("final λ_max (loss units / weight²)")
-    axes[1].set_title(_where(ds), fontsize=8)
+    axes[1].set_title("end of training", fontsize=8)
     axes[0].legend(frameon=False, fontsize=7)
-    fig.suptitle(f"B3 {task}: curvature (W_rec block); bio − BPTT final λ_max {_num(claim['value'])} "
-                 f"(p={_p(claim['p'])})", fontsize=10)
+    fig.suptitle(f"B3 {task}: curvature (W_rec block), {_verdict(claim)}; bio / BPTT final λ_max "
+                 f"×{_num(claim.get('ratio'))} (ln-ratio {_num(claim['value'])} {_ci(claim.get('ci'))})", fontsize=10)
     _despine(fig)
     fig.tight_layout()
     return fig
 
 
 def gap_vs_curvature(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
-    """B4: generalization gap against the final top eigenvalue over all main-grid runs, with the correlations."""
+    """B4: generalization gap against the final top eigenvalue over the main-grid runs; the correlations are the
+    claim row's (not recomputed here)."""
     import matplotlib.pyplot as plt
 
     setup()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    main = _main_runs(ds)
-    main = main.isel(run=np.flatnonzero(_matched_mask(main)))
-    for ax, var, ylabel in ((axes[0], "gap_loss", "gap: test − training loss"),
-                            (axes[1], "gap_accuracy", "gap: training − test accuracy")):
+    acc = claim.get("accuracy_gap") or {}
+    titles = (f"Spearman ρ={_num(claim['value'])} {_ci(claim.get('ci'))}, n={claim['n']} (BPTT + bio rules)",
+              f"Spearman ρ={_num(acc.get('r'))} {_ci(acc.get('ci'))}")
+    for ax, var, ylabel, title in ((axes[0], "gap_loss", "gap: validation − training loss", titles[0]),
+                                   (axes[1], "gap_accuracy", "gap: training − validation accuracy", titles[1])):
         for rule in rules:
-            r = _runs(ds, rule, matched=True)
+            r = _runs(ds, rule)
             ax.scatter(r["lambda_final"].values, r[var].values, color=_color(rule), s=24, alpha=0.85,
                        label=f"{_label(rule)} (n={r.sizes['run']})")
-            u = _runs(ds, rule, matched=False)
-            if u.sizes["run"] and ds.attrs.get("criterion"):
-                ax.scatter(u["lambda_final"].values, u[var].values, facecolors="none", edgecolors=_color(rule),
-                           s=24, alpha=0.6)
-        c = correlation(main["lambda_final"].values, main[var].values)
-        lam = main["lambda_final"].values
-        cl = correlation(np.log10(np.where(lam > 0, lam, np.nan)), main[var].values)
-        ax.set_title(f"Spearman ρ={c['spearman_r']:.2f} (p={_p(c['spearman_p'])}); Pearson r(log λ)="
-                     f"{cl['pearson_r']:.2f} (p={_p(cl['pearson_p'])}), n={c['n']}", fontsize=8)
+        ax.set_title(title, fontsize=8)
         ax.set_xscale("log")
         ax.set_xlabel("final λ_max (loss units / weight²)")
         ax.set_ylabel(ylabel)
     axes[0].legend(frameon=False, fontsize=7)
-    fig.suptitle(f"B4 {task}: generalization gap vs curvature, {_where(ds)}"
-                 + ("; hollow: never reached (not in the correlations)" if ds.attrs.get("criterion") else ""),
+    fig.suptitle(f"B4 {task}: generalization gap vs curvature at the end of training; {_verdict(claim)}",
                  fontsize=10)
     _despine(fig)
     fig.tight_layout()
@@ -312,8 +299,7 @@ def curvature_vs_lr(ds: xr.Dataset, lr_rules: list[str], task: str, claim: dict)
     ax.set_xlabel("learning rate η")
     ax.set_ylabel("final λ_max (loss units / weight²)")
     ax.legend(frameon=False, fontsize=7)
-    ax.set_title(f"B5 {task}: curvature vs learning rate; claim {'holds' if claim['holds'] else 'does not hold'}",
-                 fontsize=10)
+    ax.set_title(f"B5 {task}: curvature vs learning rate; {_verdict(claim)}", fontsize=10)
     _despine(fig)
     fig.tight_layout()
     return fig
@@ -326,7 +312,6 @@ def remedies(ds: xr.Dataset, lr_rules: list[str], terms: list[str], task: str, c
 
     setup()
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
-    ds = ds.isel(run=np.flatnonzero(_matched_mask(ds)))  # runs at the matched point only (as the B6 claim)
     sweep = _swept(ds)
     for rule in lr_rules:
         _by_lr(axes[0, 0], sweep, rule, "gap_loss")
@@ -354,12 +339,9 @@ def remedies(ds: xr.Dataset, lr_rules: list[str], terms: list[str], task: str, c
     for ax in axes[:, 1]:
         ax.set_ylabel("final λ_max (loss units / weight²)")
     parts = claim.get("parts", {})
-    txt = "; ".join(f"{k.replace('_', ' ')} ρ={v['spearman_r']:.2f} (p={_p(v['spearman_p'])})"
-                    for k, v in parts.items() if v.get("spearman_r") is not None)
-    excl = claim.get("n_excluded") or {}
-    fig.suptitle(f"B6 {task}: remedies, {_where(ds)}"
-                 + (f" (never reached, excluded: {excl})" if ds.attrs.get("criterion") else "") + f"\n{txt}",
-                 fontsize=9)
+    txt = "; ".join(f"{k.replace('_', ' ')} ρ={v['r']:.2f} {_ci(v.get('ci'))} {v.get('verdict', '')}"
+                    for k, v in parts.items() if v.get("r") is not None)
+    fig.suptitle(f"B6 {task}: remedies at the end of training (every run); {_verdict(claim)}\n{txt}", fontsize=9)
     _despine(fig)
     fig.tight_layout()
     return fig
@@ -374,7 +356,7 @@ def diagnostics(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     grid = ds["grid"].values
     for rule in rules:
-        r = _runs(ds, rule, matched=True)
+        r = _runs(ds, rule)
         if not r.sizes["run"]:
             continue
         label = f"{_label(rule)} (n={r.sizes['run']})"
@@ -385,7 +367,7 @@ def diagnostics(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
         _curve(axes[2], _x(r), r["grad_cosine"].values, _color(rule), label)
     axes[0].set_yscale("log")
     axes[0].set_ylim(bottom=1e-6)
-    axes[0].set_title(f"spectral density {_where(ds)}", fontsize=8)
+    axes[0].set_title("spectral density at the end of training", fontsize=8)
     axes[0].set_xlabel("Hessian eigenvalue (loss units / weight²)")
     axes[0].set_ylabel("spectral density (SLQ, per unit eigenvalue)")
     axes[1].set_yscale("symlog", linthresh=1e-2)
@@ -395,8 +377,8 @@ def diagnostics(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
     axes[2].set_ylabel("cosine(rule's update, true gradient)")
     axes[2].set_ylim(-0.2, 1.05)
     axes[0].legend(frameon=False, fontsize=7)
-    fig.suptitle(f"B7 {task}: diagnostics; bio − BPTT final trace {_num(claim['value'])} (p={_p(claim['p'])})",
-                 fontsize=10)
+    fig.suptitle(f"B7 {task}: diagnostics, {_verdict(claim)}; bio − BPTT final ln trace {_num(claim['value'])} "
+                 f"{_ci(claim.get('ci'))}", fontsize=10)
     _despine(fig)
     fig.tight_layout()
     return fig
