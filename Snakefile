@@ -28,6 +28,7 @@ include: "rules/figures_a.smk"
 include: "rules/figures_b.smk"
 include: "rules/claims.smk"
 include: "rules/calibration.smk"  # `snakemake calibration`; not part of `all`
+include: "rules/calibration_b.smk"  # `snakemake calibration_b`; not part of `all`
 include: "rules/scorecard.smk"
 
 

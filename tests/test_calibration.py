@@ -131,3 +131,78 @@ def test_calibration_target_at_toy_size(tmp_path, mirror):
     # not part of `all`
     dry = snakemake(*args, "-n", env={"BIOCREDIT_DATA_MIRROR": str(mirror)})
     assert "calibration_train" not in dry.stdout + dry.stderr
+
+
+# ---------------------------------------------------------------------------------------------- study B
+
+
+def _b_runs(rows):
+    from biocredit.calibration import B_RUN_COLUMNS
+
+    out = []
+    for n, m, rule, seed, budget, train, drop, gap in rows:
+        out.append({"n_hidden": n, "n_train": m, "rule": rule, "seed": seed, "budget": budget, "update": budget,
+                    "train_accuracy": train, "validation_accuracy": train - gap,
+                    "best_validation_accuracy": train - gap + drop, "validation_drop": drop, "gap_accuracy": gap,
+                    "gap_loss": gap, "diverged_at": -1})
+    return pd.DataFrame(out, columns=B_RUN_COLUMNS)
+
+
+def test_b_settings_table_and_choice_against_hand_computation():
+    from biocredit.calibration import b_choice, b_settings_table
+
+    target = {"train_accuracy_difference": {"eprop": -0.30}, "reference_gap_accuracy": [-0.01, 0.02]}
+    rows = []
+    # N=32: e-prop 0.40 below BPTT (deviation 0.10: regime wrong); N=64: 0.28 below (deviation 0.02: right);
+    # N=64 at the larger budget: BPTT's validation accuracy has fallen by 0.05 from its best (memorising)
+    for seed, jitter in ((1, 0.0), (2, 0.02)):
+        rows += [(32, 1000, "bptt", seed, 100, 0.80 + jitter, 0.0, 0.01), (32, 1000, "eprop", seed, 100, 0.40 + jitter,
+                                                                             0.0, 0.0),
+                 (64, 1000, "bptt", seed, 100, 0.90 + jitter, 0.0, 0.01), (64, 1000, "eprop", seed, 100, 0.62 + jitter,
+                                                                             0.0, 0.0),
+                 (64, 1000, "bptt", seed, 200, 0.99, 0.05, 0.10), (64, 1000, "eprop", seed, 200, 0.70, 0.0, 0.0)]
+    settings = b_settings_table(_b_runs(rows), ["bptt", "eprop"], "bptt", target, tolerance=0.05,
+                                drop_tolerance=0.01)
+    s = settings.set_index(["n_hidden", "budget"])
+    assert s.loc[(32, 100), "eprop_diff"] == pytest.approx(-0.40)
+    assert s.loc[(32, 100), "max_deviation"] == pytest.approx(0.10) and not s.loc[(32, 100), "regime_ok"]
+    assert s.loc[(64, 100), "max_deviation"] == pytest.approx(0.02) and s.loc[(64, 100), "qualifies"]
+    assert s.loc[(64, 200), "regime_ok"] and not s.loc[(64, 200), "not_memorising"]
+    assert s.loc[(64, 100), "cost"] == 6400
+    choice = b_choice(settings)
+    assert (choice["n_hidden"], choice["budget"], choice["qualifies"]) == (64, 100, True)
+    # nothing qualifies: the closest setting that does not memorise, marked as a miss with its size
+    far = {"train_accuracy_difference": {"eprop": -0.9}, "reference_gap_accuracy": [-0.01, 0.02]}
+    miss = b_choice(b_settings_table(_b_runs(rows), ["bptt", "eprop"], "bptt", far, tolerance=0.05,
+                                     drop_tolerance=0.01))
+    assert not miss["qualifies"] and (miss["n_hidden"], miss["budget"]) == (32, 100)
+    assert miss["max_deviation"] == pytest.approx(0.9 - 0.40)
+    with pytest.raises(ValueError, match="no value for"):
+        b_settings_table(_b_runs(rows), ["bptt", "eprop"], "bptt", {"train_accuracy_difference": {}},
+                         tolerance=0.05, drop_tolerance=0.01)
+
+
+@pytest.mark.slow
+def test_calibration_b_target_at_toy_size(tmp_path):
+    """`snakemake calibration_b` end to end on the embedded 8x8 digits (MNIST's stand-in): the three-factor rule's
+    runs train 1.6x as long and are read at 1.6x each budget; the tables are the runs' logs."""
+    extra = tmp_path / "calb.yaml"
+    extra.write_text(
+        "tasks: {sdigits: {}}\n"
+        "calibration_b: {task: sdigits, rules: [bptt, eprop], n_hidden: [8], n_train: [50, 100], seeds: [1],\n"
+        "  n_updates: 20, n_checkpoints: 4, budgets: [10, 20],\n"
+        "  target: {train_accuracy_difference: {eprop: -0.05}, reference_gap_accuracy: [0.0, 0.3]}}\n")
+    snakemake("-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"),
+              str(SMOKE), str(extra), "--cores", "2", "calibration_b")
+    out = tmp_path / "results" / "calibration_b"
+    runs = pd.read_csv(out / "calibration_runs.csv")
+    settings = pd.read_csv(out / "calibration.csv")
+    choice = json.loads((out / "choice.json").read_text())
+    assert len(runs) == 2 * 2 * 2 and len(settings) == 2 * 2  # (n_train x rule x budget), (n_train x budget)
+    with xr.open_dataset(out / "runs/sdigits/b_relu/n8-m100/eprop/seed1/metrics.nc") as m:
+        assert json.loads(m.attrs["train_config"])["n_updates"] == 32  # 20 x 1.6
+        acc = float(m["train_set_accuracy"].sel(checkpoint=16))  # budget 10 read at update 16
+    row = runs[(runs["n_train"] == 100) & (runs["rule"] == "eprop") & (runs["budget"] == 10)]
+    assert row["update"].item() == 16 and row["train_accuracy"].item() == pytest.approx(acc, rel=1e-6)
+    assert choice["choice"]["n_train"] in (50, 100) and isinstance(choice["choice"]["qualifies"], bool)
+    assert (out / "calibration.png").stat().st_size > 10_000

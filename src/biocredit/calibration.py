@@ -25,6 +25,10 @@ __all__ = [
     "run_rows",
     "settings_table",
     "cheapest_setting",
+    "b_calibration_checkpoints",
+    "b_run_rows",
+    "b_settings_table",
+    "b_choice",
 ]
 
 CRITERIA = ("best", "final")
@@ -130,3 +134,123 @@ def cheapest_setting(settings: pd.DataFrame, threshold: float) -> dict | None:
         "matched_top": float(best["matched_top"]),
         "cost": float(best["cost"]),
     }
+
+
+# ------------------------------------------------------------------------------------------------ study B
+
+B_RUN_COLUMNS = ["n_hidden", "n_train", "rule", "seed", "budget", "update", "train_accuracy", "validation_accuracy",
+                 "best_validation_accuracy", "validation_drop", "gap_accuracy", "gap_loss", "diverged_at"]
+B_SETTING_KEYS = ["n_hidden", "n_train", "budget"]
+
+
+def b_calibration_checkpoints(n_updates: int, n_checkpoints: int, budgets, factor: float) -> list[int]:
+    """Evenly spaced evaluations of a study-B calibration run of ``n_updates`` (already times the rule's
+    ``factor``) plus every budget times ``factor`` (the update at which a budget is read for this rule)."""
+    from biocredit.runs import evaluation_schedule
+
+    marks = {int(round(int(b) * factor)) for b in budgets}
+    bad = sorted(m for m in marks if not 0 < m <= n_updates)
+    if bad:
+        raise ValueError(f"calibration_b budgets (times {factor:g}) {bad} lie outside 1..n_updates={n_updates}")
+    return sorted(set(evaluation_schedule(n_updates, n_checkpoints)) | marks)
+
+
+def b_run_rows(metrics, budgets, factor: float, n_train: int) -> list[dict]:
+    """Rows of the study-B calibration's per-run table for one run's metrics log: at each budget ``b`` (in the
+    reference rule's updates; this rule is read at ``round(b · factor)``, the authors' 1.6× for three-factor rules),
+    the training-set and clean validation accuracy, the best validation accuracy up to there, how far the
+    validation accuracy has fallen from it (``validation_drop``: memorisation shows as validation accuracy falling
+    while training accuracy rises), and the accuracy and loss gaps (training − validation, validation − training).
+    ``n_train`` labels the run's training-set size (its task config)."""
+    train_cfg = json.loads(metrics.attrs["train_config"])
+    model_cfg = json.loads(metrics.attrs["model_config"])
+    held = "validation_set" if "validation_set_accuracy" in metrics else "validation"
+    steps = metrics["checkpoint"].values.astype(int)
+    tr_acc, va_acc = metrics["train_set_accuracy"].values, metrics[f"{held}_accuracy"].values
+    tr_loss, va_loss = metrics["train_set_loss"].values, metrics[f"{held}_loss"].values
+    head = {"n_hidden": int(model_cfg["n_hidden"]), "n_train": int(n_train),
+            "rule": str(metrics.attrs["rule"]), "seed": int(metrics.attrs["seed"])}
+    out = []
+    for b in budgets:
+        u = int(round(int(b) * factor))
+        at = np.flatnonzero(steps == u)
+        if not len(at):
+            raise ValueError(f"budget {b} (update {u}) is not a checkpoint of the run (checkpoints "
+                             f"{steps[0]}..{steps[-1]}, n_updates {train_cfg.get('n_updates')})")
+        k = int(at[0])
+        upto = va_acc[: k + 1]
+        best = float(np.nanmax(upto)) if np.isfinite(upto).any() else float("nan")
+        out.append(head | {
+            "budget": int(b), "update": u, "train_accuracy": float(tr_acc[k]), "validation_accuracy": float(va_acc[k]),
+            "best_validation_accuracy": best, "validation_drop": best - float(va_acc[k]),
+            "gap_accuracy": float(tr_acc[k] - va_acc[k]), "gap_loss": float(va_loss[k] - tr_loss[k]),
+            "diverged_at": int(metrics.attrs.get("diverged_at", -1)),
+        })
+    return out
+
+
+def b_settings_table(runs: pd.DataFrame, rules, reference: str, target: dict, *, tolerance: float,
+                     drop_tolerance: float, cost_exponent: float = 1.0) -> pd.DataFrame:
+    """One row per setting (N, n_train, budget) of the study-B calibration, against the paper-scale slice
+    (``target``: ``train_accuracy_difference`` per rule, the slice's final training-accuracy difference to the
+    reference, and ``reference_gap_accuracy`` = [lowest, highest] accuracy gap of the slice's reference runs).
+
+    Columns per rule: ``{rule}_train`` (mean training-set accuracy over seeds), ``{rule}_diff`` (minus the
+    reference's), ``{rule}_deviation`` (|diff − the slice's diff|); ``max_deviation``; ``regime_ok`` (a: every
+    rule's deviation ≤ ``tolerance``); ``reference_drop`` (the largest fall of a reference run's validation accuracy
+    from its best so far) and ``reference_gap`` (its mean accuracy gap); ``not_memorising`` (b: the drop ≤
+    ``drop_tolerance`` and the gap within the slice's range widened by ``drop_tolerance``); ``qualifies`` (a and b);
+    ``cost`` (budget × N^cost_exponent)."""
+    missing = sorted(set(B_RUN_COLUMNS) - set(runs.columns))
+    if missing:
+        raise ValueError(f"run table lacks columns {missing}")
+    want = dict(target.get("train_accuracy_difference") or {})
+    lo_gap, hi_gap = (target.get("reference_gap_accuracy") or [float("nan"), float("nan")])
+    others = [r for r in rules if r != reference]
+    unknown = [r for r in others if want.get(r) is None]
+    if unknown:
+        raise ValueError(f"calibration_b.target.train_accuracy_difference has no value for {unknown}")
+    rows = []
+    for key, group in runs.groupby(B_SETTING_KEYS, sort=True):
+        row = dict(zip(B_SETTING_KEYS, key, strict=True))
+        ref = group[group["rule"] == reference]
+        ref_mean = float(ref["train_accuracy"].mean()) if len(ref) else float("nan")
+        row[f"{reference}_train"] = ref_mean
+        row["n_seeds"] = int(min([len(ref)] + [int((group["rule"] == r).sum()) for r in others]))
+        devs = []
+        for r in others:
+            g = group[group["rule"] == r]
+            m = float(g["train_accuracy"].mean()) if len(g) else float("nan")
+            row[f"{r}_train"] = m
+            row[f"{r}_diff"] = m - ref_mean
+            row[f"{r}_deviation"] = abs(m - ref_mean - float(want[r]))
+            devs.append(row[f"{r}_deviation"])
+        row["max_deviation"] = float(np.max(devs)) if devs and np.isfinite(devs).all() else float("nan")
+        row["regime_ok"] = bool(np.isfinite(row["max_deviation"]) and row["max_deviation"] <= tolerance)
+        row["reference_drop"] = float(ref["validation_drop"].max()) if len(ref) else float("nan")
+        row["reference_gap"] = float(ref["gap_accuracy"].mean()) if len(ref) else float("nan")
+        gap_ok = bool(lo_gap - drop_tolerance <= row["reference_gap"] <= hi_gap + drop_tolerance)
+        row["not_memorising"] = bool(row["reference_drop"] <= drop_tolerance and gap_ok)
+        row["qualifies"] = bool(row["n_seeds"] > 0 and row["regime_ok"] and row["not_memorising"])
+        row["cost"] = float(row["budget"]) * float(row["n_hidden"]) ** float(cost_exponent)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def b_choice(settings: pd.DataFrame) -> dict:
+    """The study-B calibration's pick: the cheapest qualifying setting (ties: the larger training set, then the
+    smaller deviation); when none qualifies, the closest one (the smallest ``max_deviation`` among the settings that
+    do not memorise, else among all), with ``qualifies`` false so that the miss is reported with its size."""
+    if settings.empty:
+        raise ValueError("the calibration has no settings")
+    ok = settings[settings["qualifies"].astype(bool)]
+    if not ok.empty:
+        best = ok.assign(_n=-ok["n_train"]).sort_values(["cost", "_n", "max_deviation"]).iloc[0]
+    else:
+        pool = settings[settings["not_memorising"].astype(bool)]
+        pool = pool if not pool.empty else settings
+        best = pool.sort_values(["max_deviation", "cost"]).iloc[0]
+    return {"n_hidden": int(best["n_hidden"]), "n_train": int(best["n_train"]), "budget": int(best["budget"]),
+            "qualifies": bool(best["qualifies"]), "max_deviation": float(best["max_deviation"]),
+            "reference_drop": float(best["reference_drop"]), "reference_gap": float(best["reference_gap"]),
+            "cost": float(best["cost"])}

@@ -9,7 +9,7 @@ import pandas as pd
 from biocredit.figures.style import rule_color, setup
 from biocredit.runs import RULE_LABELS
 
-__all__ = ["calibration_figure"]
+__all__ = ["calibration_figure", "calibration_b_figure"]
 
 
 def _setting_label(n_hidden, lr) -> str:
@@ -75,4 +75,61 @@ def calibration_figure(runs: pd.DataFrame, settings: pd.DataFrame, rules, thresh
                 labels.append(lab)
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, bbox_to_anchor=(0.5, -0.04))
     fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def calibration_b_figure(settings: pd.DataFrame, rules, reference: str, target: dict, tolerance: float,
+                         drop_tolerance: float, choice: dict, title: str):
+    """Study B's calibration: per non-reference rule, the mean final training-accuracy difference to the reference
+    against the budget, one line per (N, n_train), with the paper-scale slice's difference ± ``tolerance`` as a
+    band (condition a); last panel: the reference's largest validation-accuracy drop and mean accuracy gap
+    (condition b, memorisation). The chosen setting is circled."""
+    import matplotlib.pyplot as plt
+
+    setup()
+    others = [r for r in rules if r != reference]
+    fig, axes = plt.subplots(1, len(others) + 1, figsize=(3.6 * (len(others) + 1), 3.9), squeeze=False)
+    axes = axes[0]
+    combos = sorted({(int(n), int(m)) for n, m in zip(settings["n_hidden"], settings["n_train"], strict=True)})
+    styles = ["-", "--", ":", "-."]
+    sizes = sorted({n for n, _ in combos})
+    trains = sorted({m for _, m in combos})
+    palette = plt.get_cmap("viridis")
+
+    def style(n, m):
+        return {"color": palette(sizes.index(n) / max(len(sizes) - 1, 1) * 0.85),
+                "ls": styles[trains.index(m) % len(styles)], "marker": "o", "ms": 3, "lw": 1.4}
+
+    chosen = (settings["n_hidden"] == choice["n_hidden"]) & (settings["n_train"] == choice["n_train"]) & \
+        (settings["budget"] == choice["budget"])
+    for ax, r in zip(axes, others, strict=False):
+        want = float(target["train_accuracy_difference"][r])
+        ax.axhspan(want - tolerance, want + tolerance, color=rule_color(r), alpha=0.15, lw=0)
+        ax.axhline(want, color=rule_color(r), lw=1, label=f"slice {want:+.3f} ± {tolerance:g}")
+        for n, m in combos:
+            sel = settings[(settings["n_hidden"] == n) & (settings["n_train"] == m)].sort_values("budget")
+            ax.plot(sel["budget"], sel[f"{r}_diff"], label=f"N={n}, {m // 1000}k train", **style(n, m))
+        c = settings[chosen]
+        ax.scatter(c["budget"], c[f"{r}_diff"], s=140, facecolors="none", edgecolors="black", zorder=5)
+        ax.set_title(f"{RULE_LABELS.get(r, r)} − {RULE_LABELS.get(reference, reference)}", fontsize=9)
+        ax.set_xlabel(f"budget ({RULE_LABELS.get(reference, reference)} updates; three-factor ×1.6)")
+        ax.set_ylabel("final training-accuracy difference")
+    axes[0].legend(frameon=False, fontsize=6)
+    ax = axes[-1]
+    for n, m in combos:
+        sel = settings[(settings["n_hidden"] == n) & (settings["n_train"] == m)].sort_values("budget")
+        ax.plot(sel["budget"], sel["reference_drop"], **style(n, m))
+        ax.plot(sel["budget"], sel["reference_gap"], **(style(n, m) | {"marker": "s", "alpha": 0.5}))
+    lo, hi = target.get("reference_gap_accuracy") or [np.nan, np.nan]
+    ax.axhspan(lo - drop_tolerance, hi + drop_tolerance, color="grey", alpha=0.15, lw=0,
+               label="slice's gap range ± tolerance")
+    ax.axhline(drop_tolerance, color="black", ls="--", lw=1, label=f"drop tolerance {drop_tolerance:g}")
+    ax.set_title(f"{RULE_LABELS.get(reference, reference)}: validation drop (o), accuracy gap (s)", fontsize=9)
+    ax.set_xlabel("budget (updates)")
+    ax.set_ylabel("accuracy (fraction)")
+    ax.legend(frameon=False, fontsize=6)
+    verdict = "qualifies" if choice["qualifies"] else f"closest (misses by {choice['max_deviation']:.3f})"
+    fig.suptitle(f"{title}\nchosen: N={choice['n_hidden']}, {choice['n_train']} training images, budget "
+                 f"{choice['budget']} ({verdict})", fontsize=9)
+    fig.tight_layout()
     return fig

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
-from biocredit.calibration import RUN_COLUMNS, cheapest_setting, run_rows, settings_table
-from biocredit.figures.calibration import calibration_figure
+from biocredit.calibration import (
+    B_RUN_COLUMNS,
+    RUN_COLUMNS,
+    b_choice,
+    b_run_rows,
+    b_settings_table,
+    cheapest_setting,
+    run_rows,
+    settings_table,
+)
+from biocredit.figures.calibration import calibration_b_figure, calibration_figure
 from biocredit.figures.style import save
-from biocredit.io import atomic_path, write_json
+from biocredit.io import atomic_path, open_netcdf, write_json
 
-__all__ = ["write_calibration"]
+__all__ = ["write_calibration", "write_calibration_b"]
 
 
 def write_calibration(
@@ -36,9 +44,9 @@ def write_calibration(
     rows = []
     for path in metrics:
         try:
-            with xr.open_dataset(path) as ds:
+            with open_netcdf(path) as ds:
                 rows += run_rows(ds.load(), budgets)
-        except (KeyError, ValueError, OSError) as err:
+        except (KeyError, ValueError) as err:
             raise ValueError(f"{path}: cannot read a calibration run ({err})") from err
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS).sort_values(["n_hidden", "lr", "rule", "seed", "budget"])
     settings = settings_table(runs, rules, threshold, criterion, cost_exponent)
@@ -56,3 +64,51 @@ def write_calibration(
     title = f"Calibration: {task}, arch {arch}; all ✓ = every run's {criterion} 1 − NE ≥ {threshold:g}"
     fig = calibration_figure(runs, settings, rules, threshold, criterion, choice, title)
     save(fig, png, pdf)
+
+
+def write_calibration_b(
+    metrics: list[str],
+    out_runs: str,
+    out_settings: str,
+    out_choice: str,
+    png: str,
+    pdf: str,
+    *,
+    runs: list[dict],
+    rules: list[str],
+    reference: str,
+    budgets: list[int],
+    factors: dict,
+    target: dict,
+    tolerance: float,
+    drop_tolerance: float,
+    cost_exponent: float,
+    task: str,
+) -> None:
+    """Study B's calibration (``snakemake calibration_b``): read every run's metrics log (``runs``: its
+    ``n_hidden``, ``n_train``, ``rule`` and ``seed``, aligned with ``metrics``); write the per-run and per-setting
+    tables (CSV), the choice (JSON: the cheapest setting that behaves like the paper-scale slice, or the closest
+    one, marked as missing) and the figure. Every output is written atomically."""
+    rows = []
+    for path, run in zip(metrics, runs, strict=True):
+        try:
+            with open_netcdf(path) as ds:
+                rows += b_run_rows(ds.load(), budgets, float(factors.get(run["rule"], 1.0)), int(run["n_train"]))
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"{path}: cannot read a study-B calibration run ({err})") from err
+    table = pd.DataFrame(rows, columns=B_RUN_COLUMNS).sort_values(["n_hidden", "n_train", "rule", "seed", "budget"])
+    settings = b_settings_table(table, rules, reference, target, tolerance=tolerance, drop_tolerance=drop_tolerance,
+                                cost_exponent=cost_exponent)
+    choice = b_choice(settings)
+    settings["chosen"] = ((settings["n_hidden"] == choice["n_hidden"]) & (settings["n_train"] == choice["n_train"])
+                          & (settings["budget"] == choice["budget"]))
+    for t, out in ((table, out_runs), (settings, out_settings)):
+        with atomic_path(out) as tmp:
+            t.to_csv(tmp, index=False, float_format="%.6g")
+    write_json({"task": task, "rules": list(rules), "reference": reference, "target": target,
+                "tolerance": tolerance, "drop_tolerance": drop_tolerance,
+                "cost": f"budget * n_hidden ** {cost_exponent:g}", "n_runs": len(runs), "choice": choice},
+               out_choice)
+    title = (f"Study-B calibration ({task}): (a) each rule's training-accuracy difference to "
+             f"{reference} within {tolerance:g} of the slice's; (b) {reference} does not memorise")
+    save(calibration_b_figure(settings, rules, reference, target, tolerance, drop_tolerance, choice, title), png, pdf)
