@@ -72,10 +72,9 @@ def calibration_b_grid():
 
 
 def calibration_b_runs():
+    base = f"{CAL_B_DIR}/runs/{CAL_B['task']}/{calibration_b_arch()}"
     return [
-        f"{CAL_B_DIR}/runs/{CAL_B['task']}/{calibration_b_arch()}/n{r['n_hidden']}-m{r['n_train']}/{r['rule']}"
-        f"/seed{r['seed']}/metrics.nc"
-        for r in calibration_b_grid()
+        f"{base}/n{r['n_hidden']}-m{r['n_train']}/{r['rule']}/seed{r['seed']}/metrics.nc" for r in calibration_b_grid()
     ]
 
 
