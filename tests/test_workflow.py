@@ -261,3 +261,33 @@ def test_rule_training_overrides_one_rules_training_only(tmp_path, mirror):
     out = snakemake("-n", "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"), str(SMOKE), str(extra),
                     check=False)
     assert out.returncode != 0 and "similarity.rule_training.bptt.learning_rate" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("slice_file", [None, "presets/paper-slice-b.yaml"])
+def test_paper_preset_runs_study_b_as_the_authors(slice_file):
+    """Study B at paper scale: all 55k MNIST training images (config.yaml's default keeps the first n_train), the
+    authors' 10k / 16k fixed budgets without a stop, 41 evaluations, the Hessian on the validation batch."""
+    from biocredit.runs import groups_of, run_config
+
+    config = _merged_config("presets/paper.yaml", *([slice_file] if slice_file else []))
+    assert _merged_config()["tasks"]["smnist"]["n_train"] is not None  # the default keeps fewer, to be undone
+    b = config["generalization"]
+    for rule, n in (("bptt", 10000), ("tbptt-w10", 10000), ("eprop", 16000), ("rflo", 16000), ("mdgl", 16000)):
+        run = run_config(config, "smnist", b["arch"], rule)
+        assert run["task_cfg"].get("n_train") is None
+        tc = run["train_cfg"]
+        assert tc["n_updates"] == n and "stop_at" not in tc and len(tc["checkpoints"]) == 41, (rule, tc)
+        assert (tc["lr"], tc["batch_size"], tc["weight_decay"], tc["optimizer"]) == (0.01, 256, 0.01, "sgd")
+    assert config["archs"][b["arch"]]["n_hidden"] == 128 and b["curvature"]["batch"] == "validation"
+    assert groups_of(b) == {"reference": "bptt", "bio": ["eprop", "rflo", "mdgl"], "separate": ["tbptt-w10"]}
+
+
+def test_extensions_preset_marks_its_tasks(tmp_path):
+    out = snakemake("-n", "-d", str(tmp_path), "--configfile", str(REPO / "config.yaml"),
+                    str(REPO / "presets/extensions.yaml"), env={"BIOCREDIT_DATA_MIRROR": ""})
+    text = out.stdout + out.stderr
+    for task in ("sdigits", "decision", "pattern"):
+        assert f"results/claims/B2-{task}.json" in text
+    from biocredit.claims.study_b import extension_note
+
+    assert extension_note("decision")["extension"] and extension_note("smnist") == {}
