@@ -6,9 +6,9 @@ the interval a row stores, against thresholds stated in the config before any da
 
 - equivalence claims (:func:`equivalence_verdict`): holds when the CI lies within ±margin, fails when it lies
   entirely outside, inconclusive otherwise;
-- directional claims (:func:`directional_verdict`): holds when the CI lies on the predicted side of 0 and does not
-  exclude the smallest effect of interest; fails when the CI lies below the smallest effect of interest (the
-  effect is absent, reversed, or too small to matter); inconclusive otherwise;
+- directional claims (:func:`directional_verdict`): holds when the CI lies beyond the smallest effect of interest
+  on the predicted side (with 0 as that effect: significant in the predicted direction); fails when the CI lies
+  short of it (the effect is absent, reversed, or too small to matter); inconclusive when the CI holds it;
 - composite claims (:func:`combine`): holds when every part holds, fails when any part fails, else inconclusive.
 
 No verdict turns on float rounding: interval ends are compared with a tolerance (:data:`ROUNDING`), so a CI end
@@ -100,12 +100,14 @@ def _finite_ci(ci) -> tuple[float, float] | None:
     return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
 
 
-def equivalence_verdict(ci, margin: float) -> str:
+def equivalence_verdict(ci, margin: float, *, enough: bool = True) -> str:
     """Equivalence by confidence interval: ``holds`` when the CI of a difference lies within ±``margin``,
     ``fails`` when it lies entirely outside (beyond +margin or below −margin), ``inconclusive`` when it crosses a
-    margin or is not finite. Ends within :data:`ROUNDING` of a margin count as on it (inside)."""
+    margin or is not finite, or when ``enough`` is False (fewer runs than the minimum per group, e.g. the
+    ``enough`` of :func:`biocredit.stats.mean_difference_ci`). Ends within :data:`ROUNDING` of a margin count as on
+    it (inside)."""
     c = _finite_ci(ci)
-    if c is None:
+    if c is None or not enough:
         return INCONCLUSIVE
     lo, hi = c
     m = abs(float(margin))
@@ -121,27 +123,33 @@ def equivalence_holds(ci, margin: float) -> bool:
     return equivalence_verdict(ci, margin) == HOLDS
 
 
-def directional_verdict(ci, *, sesoi: float = 0.0, direction: int = 1) -> str:
+def directional_verdict(ci, *, sesoi: float = 0.0, direction: int = 1, enough: bool = True) -> str:
     """Verdict on a directional claim "the effect is > 0" (``direction=1``) or "< 0" (``direction=-1``) from the
     CI of the effect and the smallest effect of interest ``sesoi`` (≥ 0, in the effect's units):
 
-    - ``holds``: the CI lies strictly on the predicted side of 0 and its far end reaches ``sesoi``;
-    - ``fails``: the CI's far end on the predicted side stays below ``sesoi`` (the effect is reversed, absent or
-      smaller than what matters: the CI excludes the smallest effect of interest);
-    - ``inconclusive``: otherwise (the CI holds 0 and values ≥ ``sesoi``), or a non-finite CI.
+    - ``holds``: the CI lies beyond ``sesoi`` on the predicted side (every effect it allows is at least the
+      smallest of interest; with ``sesoi = 0``: significant in the predicted direction);
+    - ``fails``: the CI lies short of ``sesoi`` (the effect is reversed, absent or smaller than what matters: the
+      CI excludes the smallest effect of interest; with ``sesoi = 0``: significant in the other direction);
+    - ``inconclusive``: otherwise (the CI holds ``sesoi``), a non-finite CI, or ``enough`` False (fewer runs than
+      the minimum per group).
 
-    With ``sesoi = 0`` "fails" means significant in the other direction."""
+    ``holds`` and ``fails`` thus say on which side of ``sesoi`` the effect lies, so two intervals that both cover
+    the true effect can never give one ``holds`` and the other ``fails``, and a narrower interval (more runs) never
+    reverses a decided verdict. (A rule "holds when the CI excludes 0" would: an effect between 0 and ``sesoi``
+    holds on a wide interval, then fails once the interval is narrow enough to exclude ``sesoi``.) Ends within
+    :data:`ROUNDING` of ``sesoi`` count as touching it (inconclusive)."""
     if direction not in (1, -1):
         raise ValueError(f"direction must be 1 or -1, got {direction!r}")
     if sesoi < 0 or not math.isfinite(sesoi):
         raise ValueError(f"sesoi must be a finite number >= 0, got {sesoi!r}")
     c = _finite_ci(ci)
-    if c is None:
+    if c is None or not enough:
         return INCONCLUSIVE
     lo, hi = sorted((direction * c[0], direction * c[1]))
-    if hi < sesoi - ROUNDING or (sesoi == 0 and hi < 0):
+    if hi < sesoi - ROUNDING:
         return FAILS
-    if lo > ROUNDING:
+    if lo > sesoi + ROUNDING:
         return HOLDS
     return INCONCLUSIVE
 
