@@ -324,8 +324,21 @@ def arch_rows(wildcards):
 
 
 def _first_arch_runs(wildcards):
-    arch = first_arch(wildcards)
-    return [r for r in runs_of_dataset(wildcards.dataset) if r.split("/")[2] == arch]
+    """The runs of the first arch row of a dataset, of the configured rules (not the equal-lr sensitivity runs)."""
+    arch, rules = first_arch(wildcards), config["similarity"]["rules"]
+    return [r for r in runs_of_dataset(wildcards.dataset) if r.split("/")[2] == arch and r.split("/")[3] in rules]
+
+
+def equal_lr_of_dataset(wildcards):
+    """{rule: equal-learning-rate run name} of a dataset's task (biocredit.runs.equal_lr_runs; empty when off)."""
+    task = next(t for t in similarity_tasks() if dataset_of(t) == wildcards.dataset)
+    return _runs.equal_lr_runs(config[STUDY_A], task)
+
+
+def a6_margins():
+    """A6's margin per metric: Procrustes' is the equivalence margin, CKA's and CCA's their own keys."""
+    s = config["similarity"]
+    return {"procrustes": s["equivalence_margin"], **s["metric_margins"]}
 
 
 def a5_activities(wildcards):
@@ -341,6 +354,11 @@ def similarity_metrics(wildcards):
 
 
 def claim_files():
-    return expand("results/claims/{fig}-{dataset}.json", fig=A_FIGURES, dataset=similarity_datasets()) + (
-        claim_files_b()  # rules/common_b.smk
+    sensitivity = expand(
+        "results/claims/{fig}-{dataset}-sensitivity.json", fig=["A2", "A3"], dataset=similarity_datasets()
+    )
+    return (
+        expand("results/claims/{fig}-{dataset}.json", fig=A_FIGURES, dataset=similarity_datasets())
+        + sensitivity
+        + (claim_files_b())  # rules/common_b.smk
     )

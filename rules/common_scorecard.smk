@@ -4,7 +4,11 @@
 def scorecard_runs():
     """Every training run the scorecard reads: all of study A's and study B's main grid, with rule, seed, metrics
     log and the Snakemake benchmark of its training job."""
-    dirs = [(r, Path(r).parts[3], int(Path(r).parts[4][len("seed") :])) for r in similarity_runs()]
+    dirs = [
+        (r, Path(r).parts[3], int(Path(r).parts[4][len("seed") :]))
+        for r in similarity_runs()
+        if Path(r).parts[3] in config["similarity"]["rules"]  # not the equal-lr sensitivity runs
+    ]
     dirs += [
         (run_dir(STUDY_B, r["task"], r["arch"], r["rule"], r["seed"]), r["rule"], r["seed"])
         for r in B_RUNS

@@ -15,6 +15,7 @@ rule figure_a2:
         ),
         pdf="results/figures/A/A2_{dataset}.pdf",
         claim="results/claims/A2-{dataset}.json",
+        sensitivity="results/claims/A2-{dataset}-sensitivity.json",
     log:
         "results/logs/figure_a2/{dataset}.log",
     conda:
@@ -25,6 +26,8 @@ rule figure_a2:
         n_grid=config["similarity"]["accuracy_grid_points"],
         margin=config["similarity"]["equivalence_margin"],
         preset=config["preset"],
+        verdicts=config["verdicts"],
+        sensitivity=equal_lr_of_dataset,
     script:
         "../scripts/figure_a2.py"
 
@@ -42,6 +45,7 @@ rule figure_a3:
         ),
         pdf="results/figures/A/A3_{dataset}.pdf",
         claim="results/claims/A3-{dataset}.json",
+        sensitivity="results/claims/A3-{dataset}-sensitivity.json",
     log:
         "results/logs/figure_a3/{dataset}.log",
     conda:
@@ -52,6 +56,8 @@ rule figure_a3:
         fractions=config["similarity"]["matched_levels"],
         margin=config["similarity"]["equivalence_margin"],
         preset=config["preset"],
+        verdicts=config["verdicts"],
+        sensitivity=equal_lr_of_dataset,
     script:
         "../scripts/figure_a3.py"
 
@@ -77,8 +83,9 @@ rule figure_a6:
         arch=first_arch,
         rules=config["similarity"]["rules"],
         n_grid=config["similarity"]["accuracy_grid_points"],
-        margin=config["similarity"]["equivalence_margin"],
+        margins=a6_margins(),
         preset=config["preset"],
+        verdicts=config["verdicts"],
     script:
         "../scripts/figure_a6.py"
 
@@ -104,6 +111,8 @@ rule figure_a7:
         arch=first_arch,
         rules=config["similarity"]["rules"],
         preset=config["preset"],
+        sesoi=config["similarity"]["baseline_sesoi"],
+        verdicts=config["verdicts"],
     script:
         "../scripts/figure_a7.py"
 
@@ -134,8 +143,9 @@ rule figure_a5:
         rank=config["similarity"]["dynamics"]["rank"],
         dsa=config["similarity"]["dynamics"]["dsa"],
         n_grid=config["similarity"]["accuracy_grid_points"],
-        margin=config["similarity"]["equivalence_margin"],
+        margin=config["similarity"]["dynamics"]["margin"],
         preset=config["preset"],
+        verdicts=config["verdicts"],
     script:
         "../scripts/figure_a5.py"
 

@@ -3,4 +3,4 @@
 from biocredit.stages._job import run_job
 from biocredit.stages.figures_a import figure_a2
 
-run_job(snakemake, figure_a2, inputs=('summary', 'baselines'))
+run_job(snakemake, figure_a2, inputs=('summary', 'baselines'), outputs=('png', 'pdf', 'claim', 'sensitivity'))

@@ -3,4 +3,4 @@
 from biocredit.stages._job import run_job
 from biocredit.stages.figures_a import figure_a3
 
-run_job(snakemake, figure_a3, inputs=('summary',))
+run_job(snakemake, figure_a3, inputs=('summary',), outputs=('png', 'pdf', 'claim', 'sensitivity'))

@@ -113,9 +113,11 @@ def test_a3_figure_states_each_level_s_test_and_margin_verdict(offset, inside):
         lo, hi = (float(v) for v in re.search(r"\[([-+0-9.]+), ([-+0-9.]+)\]", text).groups())
         assert (lo, hi) == pytest.approx(tuple(t["ci"]), abs=6e-5)
         assert f"n={t['n_a']}/{t['n_b']}" in text
-        printed_inside = text.endswith("within ±0.05: yes")
-        assert printed_inside == (abs(lo) <= margin and abs(hi) <= margin) == inside
-    assert row["holds"] is inside
+        printed = text.rsplit(": ", 1)[1]
+        independent = "holds" if abs(lo) <= margin and abs(hi) <= margin else (
+            "fails" if lo > margin or hi < -margin else "inconclusive")
+        assert printed == independent == ("holds" if inside else "fails") == t["verdict"]
+    assert row["holds"] is inside and row["verdict"] == ("holds" if inside else "fails")
 
 
 def test_runs_that_stall_count_only_where_they_reached():

@@ -43,6 +43,7 @@ __all__ = [
     "similarity_archs",
     "similarity_grid",
     "similarity_run_config",
+    "equal_lr_runs",
     "parse_variant",
     "variant_name",
     "format_lr",
@@ -265,16 +266,23 @@ def rule_label(run: str) -> str:
 def similarity_run_config(config: dict, task: str, arch: str, rule: str) -> dict:
     """Everything that defines a study-A run besides its wildcards (the ``train`` rule's ``params.run``): the task's
     and arch's table rows, the study's ``training`` with the task's ``task_training`` and then the rule's
-    ``rule_training`` overrides, and the rule's ``rule_options``."""
+    ``rule_training`` overrides, and the rule's ``rule_options``. ``rule`` is a run name: a learning rule, or one with
+    an ``-lr<η>`` variant (a sensitivity run, :func:`equal_lr_runs`), whose learning rate then replaces every
+    override's; such a run also carries ``rule`` (the learning rule) and ``name`` (the run name, its label)."""
     s = config[STUDY_A]
-    return {
+    v = parse_variant(rule)
+    train_cfg = (s["training"] | s.get("task_training", {}).get(task, {})
+                 | s.get("rule_training", {}).get(v["rule"], {}))
+    out = {
         "task_cfg": config["tasks"][task],
         "arch_cfg": config["archs"][arch],
-        "train_cfg": s["training"]
-        | s.get("task_training", {}).get(task, {})
-        | s.get("rule_training", {}).get(rule, {}),
-        "rule_options": config["rule_options"].get(rule, {}),
+        "train_cfg": train_cfg,
+        "rule_options": config["rule_options"].get(v["rule"], {}),
     }
+    if v["lr"] is not None:
+        out["train_cfg"] = train_cfg | {"lr": v["lr"]}
+        out |= {"rule": v["rule"], "name": rule}
+    return out
 
 
 def similarity_archs(cfg: dict, task: str) -> list[str]:
@@ -282,12 +290,38 @@ def similarity_archs(cfg: dict, task: str) -> list[str]:
     return cfg.get("task_archs", {}).get(task, cfg["archs"])
 
 
-def similarity_grid(cfg: dict, tasks: Sequence[str], seed_offset: int = 0) -> list[dict]:
+def equal_lr_runs(cfg: dict, task: str) -> dict[str, str]:
+    """Study A's equal-learning-rate sensitivity runs of ``task``: for each rule of ``rules`` whose
+    ``rule_training`` gives it another learning rate than the study's (``training.lr`` with the task's override),
+    the run name of that rule trained at the study's rate (``bptt-lr0.0003``), ``{rule: run name}``. Empty when
+    ``equal_lr_check`` is off or no rule's rate differs. They train on the task's first arch row only; claims A2 and
+    A3 get a sensitivity row from them."""
+    if not cfg.get("equal_lr_check", False):
+        return {}
+    lr = float((dict(cfg["training"]) | dict(cfg.get("task_training", {}).get(task, {})))["lr"])
+    out = {}
+    for r in cfg["rules"]:
+        own = cfg.get("rule_training", {}).get(r, {}).get("lr")
+        if own is not None and not math.isclose(float(own), lr, rel_tol=1e-9):
+            out[r] = variant_name(r, lr=lr)
+    return out
+
+
+def similarity_grid(cfg: dict, tasks: Sequence[str], seed_offset: int = 0, seeds: Sequence[int] | None = None
+                    ) -> list[dict]:
     """Every run of study A on ``tasks`` (those whose recordings are available) from the config section ``cfg``:
-    dicts with ``task``, ``arch``, ``rule`` and ``seed`` (configured seed + ``seed_offset``), in the order task,
-    arch, rule, seed."""
+    dicts with ``task``, ``arch``, ``rule`` (run name) and ``seed`` (configured seed + ``seed_offset``), in the
+    order task, arch, rule, seed; the equal-learning-rate sensitivity runs (:func:`equal_lr_runs`) follow each
+    task's first arch row. ``seeds`` replaces the configured seeds (the ``settle`` target's added seeds)."""
     if int(seed_offset) < 0:
         raise ValueError(f"seed_offset must be >= 0, got {seed_offset!r}")
-    seeds = [int(s) + int(seed_offset) for s in cfg["seeds"]]
-    return [{"task": task, "arch": arch, "rule": r, "seed": seed}
-            for task in tasks for arch in similarity_archs(cfg, task) for r in cfg["rules"] for seed in seeds]
+    seeds = [int(s) + int(seed_offset) for s in (cfg["seeds"] if seeds is None else seeds)]
+    out = []
+    for task in tasks:
+        archs = similarity_archs(cfg, task)
+        for arch in archs:
+            out += [{"task": task, "arch": arch, "rule": r, "seed": seed} for r in cfg["rules"] for seed in seeds]
+            if arch == archs[0]:
+                out += [{"task": task, "arch": arch, "rule": name, "seed": seed}
+                        for name in equal_lr_runs(cfg, task).values() for seed in seeds]
+    return out

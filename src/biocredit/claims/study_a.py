@@ -3,7 +3,18 @@ A2–A7. No drawing: each function returns the row and the numbers its figure sh
 what a claim computed); the figure stages (:mod:`biocredit.stages.figures_a`) draw them and write the row.
 
 ``rules[0]`` is the reference (BPTT), ``rules[1]`` the rule compared with it (e-prop). Every comparison is at
-matched task accuracy (:mod:`biocredit.similarity.matched`).
+matched task accuracy (:mod:`biocredit.similarity.matched`), on the range every run of the two rules reaches, so that
+no run is dropped at any level (dropping the seeds that never reach a level would compare only the ones that learned
+best).
+
+Verdicts have three values (:mod:`biocredit.claims`) and are read off intervals of :mod:`biocredit.stats` against
+thresholds from the config: equivalence claims (A2, A3, A5) by the CI of a difference against ±margin, A7 as a
+directional claim, A3/A6/A7 as composites whose parts' intervals are taken at the multiplicity-adjusted level
+(:func:`biocredit.stats.adjusted_level`) so that the composite keeps the nominal error rate. Every function takes the
+interval settings ``level`` (confidence level), ``min_n`` (runs per rule below which a verdict is inconclusive),
+``method`` (:data:`biocredit.stats.INTERVAL_METHODS`) and ``multiplicity`` (``bonferroni`` or ``sidak``) as
+keywords (config section ``verdicts``), and an ``id_suffix`` for sensitivity rows (e.g. BPTT at e-prop's learning
+rate: ``A3-hatsopoulos2007-equal-lr``).
 """
 
 from __future__ import annotations
@@ -14,11 +25,26 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from biocredit.claims import UNTESTABLE, claim_row, equivalence_holds
+from biocredit.claims import (
+    FAILS,
+    HOLDS,
+    INCONCLUSIVE,
+    UNTESTABLE,
+    claim_row,
+    combine,
+    directional_verdict,
+    equivalence_verdict,
+)
 from biocredit.dynamics import dsa_distance, dynamics_similarity
-from biocredit.runs import RULE_LABELS
-from biocredit.similarity.matched import matched_curves, matched_grid, rule_difference, values_at_levels
-from biocredit.stats import difference_of_means
+from biocredit.runs import rule_label
+from biocredit.similarity.matched import matched_curves, matched_grid, values_at_levels
+from biocredit.stats import (
+    adjusted_level,
+    mean_ci,
+    mean_difference_ci,
+    pairwise_excess_ci,
+    permutation_test,
+)
 from biocredit.variance import variance_shares
 
 __all__ = [
@@ -28,8 +54,10 @@ __all__ = [
     "claim_a5",
     "claim_a6",
     "claim_a7",
+    "a6_verdict",
     "level_accuracy",
     "matched_difference",
+    "per_run_means",
     "unreached_cells",
     "unreached_note",
 ]
@@ -42,23 +70,60 @@ A6_METRICS = {
 }
 
 
+#: default interval settings (the config's ``verdicts`` section has the same keys)
+VERDICT_DEFAULTS = {"level": 0.95, "min_n": 3, "method": "welch", "multiplicity": "bonferroni"}
+
+
 def _labels(*rules: str) -> list[str]:
-    """The display names of rules (the rule's own name where it has none)."""
-    return [RULE_LABELS.get(r, r) for r in rules]
+    """The display names of rules or run names (``bptt-lr0.0003`` → ``BPTT, η=0.0003``)."""
+    return [rule_label(r) for r in rules]
 
 
-def _row(figure: str, dataset: str, **fields) -> dict:
-    """Study A's claim row ``{figure}-{dataset}``: the identifying fields, then ``fields`` in the order given."""
-    return claim_row(id=f"{figure}-{dataset}", figure=figure, study="A", dataset=dataset, **fields)
+def _row(figure: str, dataset: str, id_suffix: str = "", **fields) -> dict:
+    """Study A's claim row ``{figure}-{dataset}{id_suffix}``: the identifying fields, then ``fields`` in the order
+    given."""
+    return claim_row(id=f"{figure}-{dataset}{id_suffix}", figure=figure, study="A", dataset=dataset, **fields)
+
+
+def _settings(verdicts: dict | None) -> dict:
+    out = dict(VERDICT_DEFAULTS)
+    unknown = set(verdicts or {}) - set(out)
+    if unknown:
+        raise ValueError(f"unknown verdict settings {sorted(unknown)}; known: {sorted(out)}")
+    out.update(verdicts or {})
+    return out
+
+
+def _compared(summary_ds: xr.Dataset, rules: list[str]) -> xr.Dataset:
+    """The summary narrowed to the compared rules (a summary may hold sensitivity runs beside them)."""
+    return summary_ds.sel(rule=list(rules))
+
+
+def per_run_means(matched: xr.Dataset, rule: str, arch: str, value: str = "procrustes") -> np.ndarray:
+    """Each run's mean of ``value`` over the matched grid (runs without any value left out)."""
+    curves = matched[value].sel(arch=arch, rule=rule).values
+    keep = np.isfinite(curves).any(axis=1)
+    with np.errstate(all="ignore"):
+        return np.nanmean(curves[keep], axis=1) if keep.any() else np.empty(0)
 
 
 def matched_difference(summary_ds: xr.Dataset, rules: list[str], arch: str, n_grid: int, margin: float,
-                       value: str = "procrustes") -> tuple[xr.Dataset, dict, bool]:
-    """Study A's matched-accuracy comparison: the curves of ``value`` on the matched grid, the difference
-    ``rules[1] − rules[0]`` over them, and whether it is equivalent to zero (95% CI within ±margin)."""
-    matched = matched_curves(summary_ds, n_grid=n_grid, value=value)
-    diff = rule_difference(matched, rules[1], rules[0], arch, value=value)
-    return matched, diff, equivalence_holds(diff["ci"], margin)
+                       value: str = "procrustes", *, verdicts: dict | None = None,
+                       level: float | None = None) -> tuple[xr.Dataset, dict, str]:
+    """Study A's matched-accuracy comparison: the curves of ``value`` on the grid every run of ``rules`` reaches,
+    each run's mean over it, and the interval of ``rules[1] − rules[0]`` of those means
+    (:func:`biocredit.stats.mean_difference_ci`, at ``level`` or the settings' level) with its equivalence verdict
+    against ±margin. Returns the curves, the interval dict (with ``p``, a permutation test of the same means, and
+    ``accuracy_range``) and the verdict."""
+    cfg = _settings(verdicts)
+    lvl = cfg["level"] if level is None else level
+    matched = matched_curves(_compared(summary_ds, rules), n_grid=n_grid, value=value, top="run")
+    a, b = per_run_means(matched, rules[1], arch, value), per_run_means(matched, rules[0], arch, value)
+    diff = mean_difference_ci(a, b, level=lvl, min_n=cfg["min_n"], method=cfg["method"])
+    diff["p"] = permutation_test(a, b)["p"]
+    acc = matched.accuracy.values
+    diff["accuracy_range"] = [float(acc.min()), float(acc.max())] if acc.size else []
+    return matched, diff, equivalence_verdict(diff["ci"], margin, enough=diff["enough"])
 
 
 def n_diverged(summary_ds: xr.Dataset) -> int:
@@ -66,110 +131,190 @@ def n_diverged(summary_ds: xr.Dataset) -> int:
     return int((summary_ds["diverged_at"] >= 0).sum()) if "diverged_at" in summary_ds else 0
 
 
+def _interval_note(diff: dict) -> str:
+    """Why an interval cannot decide (too few runs), or ''."""
+    if diff.get("enough", True):
+        return ""
+    return f"too few runs for a verdict (n = {diff.get('n_a')}/{diff.get('n_b')} per rule)"
+
+
 def claim_a2(summary_ds: xr.Dataset, *, dataset: str, arch: str, rules: list[str], n_grid: int, margin: float,
-             preset: str) -> tuple[dict, xr.Dataset]:
-    """A2: e-prop's distance matches BPTT's at matched accuracy. Returns the row and the matched curves."""
-    matched, diff, holds = matched_difference(summary_ds, rules, arch, n_grid, margin)
+             preset: str, verdicts: dict | None = None, level: float | None = None, id_suffix: str = "",
+             note: str = "") -> tuple[dict, xr.Dataset]:
+    """A2: e-prop's distance matches BPTT's at matched accuracy (equivalence: the CI of the difference of per-run
+    mean distances over the matched range within ±margin). Returns the row and the matched curves."""
+    cfg = _settings(verdicts)
+    lvl = cfg["level"] if level is None else level
+    matched, diff, verdict = matched_difference(summary_ds, rules, arch, n_grid, margin, verdicts=cfg, level=lvl)
     label_a, label_b = _labels(rules[1], rules[0])
     row = _row(
         "A2",
         dataset,
+        id_suffix,
         claim=f"{label_a} reaches {label_b}-like Procrustes similarity to {dataset} when matched for task accuracy",
-        statistic=f"mean over matched accuracy levels of the distance difference {label_a} - {label_b} "
-        f"(equivalence: 95% bootstrap CI within ±{margin})",
-        value=diff["mean_diff"],
+        statistic=f"difference {label_a} - {label_b} of the per-run mean distance over the accuracy range every run "
+        f"reaches (equivalence: {lvl:.4g} {diff['method']} CI within ±{margin}; holds inside, fails outside, "
+        "inconclusive across a margin)",
+        value=diff["diff"],
         ci=list(diff["ci"]),
         p=diff["p"],
+        ci_level=lvl,
+        interval=diff["method"],
         accuracy_range=diff["accuracy_range"],
         margin=margin,
         n=int(diff["n_a"] + diff["n_b"]),
-        n_diverged=n_diverged(summary_ds),
+        n_per_rule={rules[1]: diff["n_a"], rules[0]: diff["n_b"]},
+        n_diverged=n_diverged(_compared(summary_ds, rules)),
+        note="; ".join(x for x in (note, _interval_note(diff)) if x),
         preset=preset,
-        holds=holds,
+        verdict=verdict,
     )
     return row, matched
 
 
 def claim_a3(summary_ds: xr.Dataset, *, dataset: str, arch: str, rules: list[str], fractions: list[float],
-             margin: float, preset: str) -> tuple[dict, xr.Dataset, list[dict]]:
-    """A3: the rules do not differ meaningfully at matched accuracy levels (at every level the 95% CI of the
-    difference lies within ±margin). Returns the row, the values at the levels and the per-level tests."""
-    at = values_at_levels(summary_ds, fractions)
+             margin: float, preset: str, verdicts: dict | None = None, level: float | None = None,
+             id_suffix: str = "", note: str = "") -> tuple[dict, xr.Dataset, list[dict]]:
+    """A3: the rules do not differ meaningfully at matched accuracy levels. Each level (a fraction of the range
+    every run reaches, so no seed is dropped) is a part with its CI at the Bonferroni/Šidák-adjusted level and its
+    equivalence verdict; the claim combines them (holds when every level holds, fails when any fails). Returns the
+    row, the values at the levels and the per-level tests."""
+    cfg = _settings(verdicts)
+    lvl = cfg["level"] if level is None else level
+    part_level = adjusted_level(lvl, len(fractions), cfg["multiplicity"])
+    at = values_at_levels(_compared(summary_ds, rules), fractions, top="run")
     ref, other = rules[0], rules[1]
     tests = []
     for f in fractions:
         v = at["procrustes"].sel(arch=arch, level=f)
-        t = difference_of_means(v.sel(rule=other).values, v.sel(rule=ref).values)
-        tests.append({"level": f, "accuracy": float(at.accuracy.sel(level=f)), **t, "ci": list(t["ci"]),
-                      "equivalent": equivalence_holds(t["ci"], margin)})
+        a, b = v.sel(rule=other).values, v.sel(rule=ref).values
+        t = mean_difference_ci(a, b, level=part_level, min_n=cfg["min_n"], method=cfg["method"])
+        verdict = equivalence_verdict(t["ci"], margin, enough=t["enough"])
+        tests.append({"level": f, "accuracy": float(at.accuracy.sel(level=f)), "mean_diff": t["diff"],
+                      "ci": list(t["ci"]), "ci_level": part_level, "p": permutation_test(a, b)["p"],
+                      "n_a": t["n_a"], "n_b": t["n_b"], "enough": t["enough"], "verdict": verdict,
+                      "equivalent": verdict == HOLDS})
     label_a, label_b = _labels(other, ref)
     worst = max(tests, key=lambda t: abs(t["mean_diff"]) if np.isfinite(t["mean_diff"]) else -1)
     row = _row(
         "A3",
         dataset,
+        id_suffix,
         claim=f"No meaningful difference between {label_a} and {label_b} in distance to {dataset} at matched accuracy",
-        statistic=f"difference of means {label_a} - {label_b} at each level (fractions {fractions} of the matched "
-        f"accuracy range, untrained to best reached by every rule); holds when every level's 95% CI lies within "
-        f"±{margin}",
+        statistic=f"difference of means {label_a} - {label_b} at each level (fractions {fractions} of the accuracy "
+        f"range every run reaches); each level's {cfg['method']} CI at {part_level:.4g} ({cfg['multiplicity']} over "
+        f"{len(fractions)} levels, {lvl:.4g} jointly) against ±{margin}; holds when every level holds, fails when "
+        "any fails, else inconclusive. Value and CI: the level with the largest difference",
         value=worst["mean_diff"],
         ci=worst["ci"],
         p=worst["p"],
+        ci_level=part_level,
+        interval=cfg["method"],
         levels=tests,
         margin=margin,
         n=int(np.isfinite(at["procrustes"].sel(arch=arch)).any("level").sum()),
+        note="; ".join(x for x in (note, *{_interval_note(t) for t in tests}) if x),
         preset=preset,
-        holds=all(t["equivalent"] for t in tests),
+        verdict=combine([t["verdict"] for t in tests]),
     )
     return row, at, tests
 
 
-def claim_a6(summary_ds: xr.Dataset, *, dataset: str, arch: str, rules: list[str], n_grid: int, margin: float,
-             preset: str) -> tuple[dict, dict[str, xr.Dataset]]:
-    """A6: the A2 verdict does not depend on the metric (Procrustes, CKA, CCA). Returns the row and each metric's
-    matched curves."""
-    verdicts, curves = {}, {}
+def a6_verdict(verdicts: dict[str, str]) -> str:
+    """A6's rule over the metrics' equivalence verdicts: holds when every metric reaches the same decided verdict
+    (all hold or all fail), fails when two metrics reach opposite decided verdicts (one holds, another fails),
+    inconclusive otherwise (some metric undecided, none contradicting)."""
+    decided = {v for v in verdicts.values() if v in (HOLDS, FAILS)}
+    if decided == {HOLDS, FAILS}:
+        return FAILS
+    if len(decided) == 1 and all(v in (HOLDS, FAILS) for v in verdicts.values()):
+        return HOLDS
+    return INCONCLUSIVE
+
+
+def claim_a6(summary_ds: xr.Dataset, *, dataset: str, arch: str, rules: list[str], n_grid: int,
+             margins: dict[str, float], preset: str, verdicts: dict | None = None, level: float | None = None
+             ) -> tuple[dict, dict[str, xr.Dataset]]:
+    """A6: the A2 verdict does not depend on the metric (Procrustes, CKA, CCA). Each metric has its own margin in
+    its own units (``margins``) and its interval at the level adjusted for the three metrics; the verdict is
+    :func:`a6_verdict`. Returns the row and each metric's matched curves."""
+    cfg = _settings(verdicts)
+    lvl = cfg["level"] if level is None else level
+    missing = set(A6_METRICS) - set(margins)
+    if missing:
+        raise ValueError(f"A6 needs a margin per metric; missing {sorted(missing)}")
+    part_level = adjusted_level(lvl, len(A6_METRICS), cfg["multiplicity"])
+    per_metric, curves = {}, {}
     for metric in A6_METRICS:
-        matched, diff, equivalent = matched_difference(summary_ds, rules, arch, n_grid, margin, value=metric)
+        matched, diff, verdict = matched_difference(summary_ds, rules, arch, n_grid, margins[metric], value=metric,
+                                                    verdicts=cfg, level=part_level)
         curves[metric] = matched
-        verdicts[metric] = {"mean_diff": diff["mean_diff"], "ci": list(diff["ci"]), "p": diff["p"],
-                            "equivalent": equivalent}
-    agree = all(v["equivalent"] == verdicts["procrustes"]["equivalent"] for v in verdicts.values())
+        per_metric[metric] = {"mean_diff": diff["diff"], "ci": list(diff["ci"]), "ci_level": part_level,
+                              "p": diff["p"], "margin": float(margins[metric]), "n_a": diff["n_a"],
+                              "n_b": diff["n_b"], "verdict": verdict, "equivalent": verdict == HOLDS}
+    verdict = a6_verdict({m: v["verdict"] for m, v in per_metric.items()})
     label_a, label_b = _labels(rules[1], rules[0])
     row = _row(
         "A6",
         dataset,
         claim=f"The {label_a}-vs-{label_b} conclusion on {dataset} does not hinge on the metric (Procrustes, CKA, CCA)",
-        statistic=f"A2's equivalence verdict (95% CI of the matched-accuracy difference within ±{margin}) under each "
-        "metric; holds when CKA and CCA reach the same verdict as Procrustes",
-        value=float(sum(v["equivalent"] for v in verdicts.values())),
-        metrics=verdicts,
-        n=int(summary_ds.sizes["seed"] * len(rules)),
+        statistic=f"A2's equivalence verdict under each metric ({cfg['method']} CI at {part_level:.4g}, "
+        f"{cfg['multiplicity']} over 3 metrics, against each metric's margin: "
+        + ", ".join(f"{m} ±{margins[m]:g}" for m in A6_METRICS)
+        + "); holds when all three reach the same decided verdict, fails when two reach opposite ones",
+        value=float(sum(v["verdict"] == per_metric["procrustes"]["verdict"] for v in per_metric.values())),
+        metrics=per_metric,
+        margins={m: float(margins[m]) for m in A6_METRICS},
+        ci_level=part_level,
+        n=int(per_metric["procrustes"]["n_a"] + per_metric["procrustes"]["n_b"]),
         preset=preset,
-        holds=agree,
+        verdict=verdict,
     )
     return row, curves
 
 
-def claim_a7(summary: xr.Dataset, *, dataset: str, rules: list[str], preset: str) -> dict:
-    """A7: every rule's models beat the normalised cross-condition baseline at their best checkpoints (mean
-    normalised-with-data distance below it). ``summary``: the stacked ``normalized.nc`` of one architecture."""
+def claim_a7(summary: xr.Dataset, *, dataset: str, rules: list[str], preset: str, sesoi: float = 0.0,
+             verdicts: dict | None = None, level: float | None = None) -> dict:
+    """A7: every rule's models beat the normalised cross-condition baseline at their best checkpoints. Per rule, the
+    t interval of the mean margin by which runs beat it (baseline − normalised distance; the baseline is a property
+    of the recordings, the same for every run) at the level adjusted for the number of rules, and a directional
+    verdict against the smallest effect of interest ``sesoi``; the claim combines the rules (holds when every rule
+    beats the baseline, fails when any does not). ``summary``: the stacked ``normalized.nc`` of one architecture."""
+    cfg = _settings(verdicts)
+    lvl = cfg["level"] if level is None else level
+    part_level = adjusted_level(lvl, len(rules), cfg["multiplicity"])
     per_run = summary["normalized"].mean("iteration")
     baseline = float(summary["baseline"].mean())
-    means = {r: float(per_run.sel(rule=r).mean()) for r in rules}
+    per_rule, means = {}, {}
+    for r in rules:
+        values = per_run.sel(rule=r).values.ravel()
+        means[r] = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+        beat = mean_ci(baseline - values, level=part_level, min_n=cfg["min_n"])
+        per_rule[r] = {"mean": means[r], "margin_below_baseline": beat["mean"], "ci": list(beat["ci"]),
+                       "ci_level": part_level, "n": beat["n"],
+                       "verdict": directional_verdict(beat["ci"], sesoi=sesoi, enough=beat["enough"])}
+    worst = min(rules, key=lambda r: per_rule[r]["margin_below_baseline"]
+                if np.isfinite(per_rule[r]["margin_below_baseline"]) else np.inf)
     return _row(
         "A7",
         dataset,
         claim=f"At their best checkpoints, models of every rule are closer to {dataset} than the cross-condition "
         "average, relative to the data's own split-half distance",
-        statistic="largest over rules of the mean normalised-with-data distance (d_model - d_split)/(1 - d_split) at "
-        "each run's best checkpoint (random unit splits), against the normalised cross-condition baseline",
-        value=max(means.values()),
+        statistic="per rule, the mean by which runs fall below the normalised cross-condition baseline "
+        "(baseline − normalised-with-data distance (d_model - d_split)/(1 - d_split) at each run's best checkpoint) "
+        f"with its t CI at {part_level:.4g} ({cfg['multiplicity']} over {len(rules)} rules); holds when every rule's "
+        f"CI lies above {sesoi:g}, fails when any lies below. Value and CI: the rule closest to the baseline",
+        value=per_rule[worst]["margin_below_baseline"],
+        ci=per_rule[worst]["ci"],
+        ci_level=part_level,
         per_rule=means,
+        rule_tests=per_rule,
         baseline=baseline,
+        sesoi=sesoi,
         best_accuracy={r: float(summary["best_accuracy"].sel(rule=r).mean()) for r in rules},
-        n=int(np.isfinite(per_run).sum()),
+        n=int(np.isfinite(per_run.sel(rule=list(rules))).sum()),
         preset=preset,
-        holds=all(m < baseline for m in means.values()),
+        verdict=combine([per_rule[r]["verdict"] for r in rules]),
     )
 
 
@@ -179,48 +324,61 @@ def level_accuracy(summary_ds: xr.Dataset, level: float) -> float:
     return float(grid[0] + level * (grid[-1] - grid[0])) if grid.size else float("nan")
 
 
+def _distance_matrix(keys: list[tuple[str, int]], pairs: dict[tuple[int, int], float]) -> np.ndarray:
+    d = np.zeros((len(keys), len(keys)))
+    for (i, j), v in pairs.items():
+        d[i, j] = d[j, i] = v
+    return d
+
+
 def claim_a5(summary_ds: xr.Dataset, rates: dict[tuple[str, int], np.ndarray], *, dataset: str, rules: list[str],
-             level: float, n_grid: int, margin: float, rank: int, preset: str, dsa: dict | None = None
-             ) -> tuple[dict, list[dict], xr.Dataset]:
+             level: float, n_grid: int, margin: float, rank: int, preset: str, dsa: dict | None = None,
+             verdicts: dict | None = None, ci_level: float | None = None) -> tuple[dict, list[dict], xr.Dataset]:
     """A5: networks of different rules are no further apart in their dynamics than networks of the same rule
-    (excess of the between-rule over the within-rule DSA distance within ±margin); the eigenvalue-matching
-    distance's test beside it. ``rates[(rule, seed)]``: each run's activity at the first checkpoint reaching
-    :func:`level_accuracy`. Returns the row, the pairwise distances and the participation-ratio curves."""
+    (excess of the between-rule over the within-rule DSA distance within ±margin, in DSA's units, radians). Each
+    run is in many pairs, so the interval resamples runs (:func:`biocredit.stats.pairwise_excess_ci`, jackknife over
+    runs), not pairs. The eigenvalue-matching distance's excess and interval are shown beside it (its units differ:
+    no verdict). ``rates[(rule, seed)]``: each run's activity at the first checkpoint reaching
+    :func:`level_accuracy` (runs of other rules are ignored). Returns the row, the pairwise distances and the
+    participation-ratio curves."""
+    cfg = _settings(verdicts)
+    lvl = cfg["level"] if ci_level is None else ci_level
     target = level_accuracy(summary_ds, level)
     dsa = dict(dsa or {})
-    pairs = {"within": [], "between": []}  # DSA
-    spectral = {"within": [], "between": []}
-    pair_rows = []
-    for (ka, ra), (kb, rb) in itertools.combinations(rates.items(), 2):
+    keys = [k for k in rates if k[0] in rules]
+    pairs, spectral, pair_rows = {}, {}, []
+    for (i, ka), (j, kb) in itertools.combinations(enumerate(keys), 2):
         kind = "within" if ka[0] == kb[0] else "between"
-        d = dsa_distance(ra, rb, **dsa)
-        d_spec = dynamics_similarity(ra, rb, rank=rank)
-        pairs[kind].append(d)
-        spectral[kind].append(d_spec)
+        pairs[(i, j)] = d = dsa_distance(rates[ka], rates[kb], **dsa)
+        spectral[(i, j)] = d_spec = dynamics_similarity(rates[ka], rates[kb], rank=rank)
         pair_rows.append({"a": f"{ka[0]}/{ka[1]}", "b": f"{kb[0]}/{kb[1]}", "kind": kind, "distance": d,
                           "spectral_distance": d_spec})
-    test = difference_of_means(np.array(pairs["between"]), np.array(pairs["within"]))
-    test_spec = difference_of_means(np.array(spectral["between"]), np.array(spectral["within"]))
+    groups = np.array([k[0] for k in keys])
+    test = pairwise_excess_ci(_distance_matrix(keys, pairs), groups, level=lvl, min_n=cfg["min_n"])
+    test_spec = pairwise_excess_ci(_distance_matrix(keys, spectral), groups, level=lvl, min_n=cfg["min_n"])
     pr = matched_curves(summary_ds, n_grid=n_grid, value="participation_ratio")
     labels = " and ".join(_labels(*rules))
     row = _row(
         "A5",
         dataset,
         claim=f"{labels} networks have similar dynamics at comparable accuracy ({dataset})",
-        statistic=f"mean between-rule minus mean within-rule DSA distance (Ostrow et al. 2023, angular; "
+        statistic=f"mean between-rule minus mean within-rule DSA distance (Ostrow et al. 2023, angular, radians; "
         f"{', '.join(f'{k}={v}' for k, v in sorted(dsa.items()))}) at the first checkpoint reaching accuracy "
-        f"{target:.3f} ({level:g} of the matched range); holds when the 95% CI lies within ±{margin}",
-        value=test["mean_diff"],
+        f"{target:.3f} ({level:g} of the matched range); {lvl:.4g} CI resampling runs ({test['method']}) against "
+        f"±{margin:g}: holds inside, fails outside, inconclusive across a margin",
+        value=test["diff"],
         ci=list(test["ci"]),
-        p=test["p"],
-        n_pairs={k: len(v) for k, v in pairs.items()},
-        spectral={"statistic": f"the same for the eigenvalue-matching distance of rank-{rank} linear fits",
-                  "value": test_spec["mean_diff"], "ci": list(test_spec["ci"]), "p": test_spec["p"],
-                  "holds": equivalence_holds(test_spec["ci"], margin)},
+        ci_level=lvl,
+        interval=test["method"],
+        margin=margin,
+        n_pairs=test["n_pairs"],
+        spectral={"statistic": f"the same for the eigenvalue-matching distance of rank-{rank} linear fits (other "
+                  "units: shown, no verdict)", "value": test_spec["diff"], "ci": list(test_spec["ci"])},
         level_accuracy=target,
-        n=len(rates),
+        n=test["n"],
+        note="" if test["enough"] else f"too few runs for a verdict (fewer than {cfg['min_n']} of a rule)",
         preset=preset,
-        holds=equivalence_holds(test["ci"], margin),
+        verdict=equivalence_verdict(test["ci"], margin, enough=test["enough"]),
     )
     return row, pair_rows, pr
 
@@ -246,11 +404,15 @@ def unreached_note(unreached: dict[str, dict[str, str]]) -> str:
     return f"level not reached by every seed in: {cells}"
 
 
-def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], level: float, preset: str
-             ) -> tuple[dict, pd.DataFrame, dict, float]:
+def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], level: float, preset: str,
+             rules: list[str] | None = None) -> tuple[dict, pd.DataFrame, dict, float]:
     """A4: initialisation (gain) and architecture (everything else in the arch row) each explain more variance of
-    the distance at a matched level than the rule (factors that do not vary in the grid are left out). Returns the
-    row, the per-run table, the variance shares and the level's accuracy."""
+    the distance at a matched level than the rule (factors that do not vary in the grid are left out). ``rules``:
+    the rules of the grid (a summary's sensitivity runs, trained on one arch row only, are left out). Returns the
+    row, the per-run table, the variance shares and the level's accuracy. (The shares have no interval: the verdict
+    is holds or fails, or not testable on one arch row.)"""
+    if rules is not None:
+        summary_ds = _compared(summary_ds, rules)
     at = values_at_levels(summary_ds, [level]).isel(level=0)
     df = at["procrustes"].to_dataframe().reset_index().dropna(subset=["procrustes"])
     df["init"] = df["arch"].map(lambda a: f"g0={archs[a].get('gain', 1.0):g}")

@@ -68,15 +68,18 @@ def sns_despine(ax) -> None:
 
 
 def level_annotation(test: dict, margin: float | None = None) -> str:
-    """The text over one level of figure A3: the difference of rule means with its 95% CI, the permutation p, the
-    runs per rule that reach the level (the difference's first rule first), and (given the margin) whether the CI
-    lies within ±margin."""
+    """The text over one level of figure A3: the difference of rule means with its CI (and the CI's level when it is
+    not 95%, e.g. Bonferroni-adjusted), the permutation p, the runs per rule at the level (the difference's first
+    rule first), and (given the margin) the level's verdict against ±margin."""
     lo, hi = test["ci"]
     p = test["p"]
-    lines = [f"Δ={test['mean_diff']:+.4f}", f"CI [{lo:+.4f}, {hi:+.4f}]",
+    ci_level = test.get("ci_level", 0.95)
+    ci_name = "CI" if abs(ci_level - 0.95) < 1e-12 else f"{100 * ci_level:.3g}% CI"
+    lines = [f"Δ={test['mean_diff']:+.4f}", f"{ci_name} [{lo:+.4f}, {hi:+.4f}]",
              f"p{'<0.001' if p < 0.001 else f'={p:.3f}'}, n={test['n_a']}/{test['n_b']}"]
     if margin is not None:
-        lines.append(f"within ±{margin:g}: {'yes' if test['equivalent'] else 'no'}")
+        verdict = test.get("verdict", "holds" if test.get("equivalent") else "fails")
+        lines.append(f"±{margin:g}: {verdict}")
     return "\n".join(lines)
 
 

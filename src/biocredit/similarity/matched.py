@@ -48,24 +48,34 @@ def stack_runs(runs: list[xr.Dataset]) -> xr.Dataset:
     return out.transpose("rule", "arch", "seed", ...)
 
 
-def matched_grid(summary: xr.Dataset, n_grid: int = 50) -> np.ndarray:
-    """Accuracy levels from the largest untrained accuracy to the smallest, over rules, of the best accuracy any
-    run of that rule reaches. Empty when that range is empty."""
+def matched_grid(summary: xr.Dataset, n_grid: int = 50, top: str = "rule") -> np.ndarray:
+    """Accuracy levels from the largest untrained accuracy to a top accuracy; empty when that range is empty.
+
+    ``top="rule"``: the smallest, over rules, of the best accuracy any run of that rule reaches (the figures'
+    range: a level may be reached by only some runs of a rule). ``top="run"``: the smallest best accuracy over
+    all runs, so that every run reaches every level and a comparison drops no run (the claims' range: dropping the
+    runs that never reach a level would compare only the seeds that learned best)."""
+    if top not in ("rule", "run"):
+        raise ValueError(f"top must be 'rule' or 'run', got {top!r}")
     acc = summary["accuracy"]
     first = acc.isel(checkpoint=0)
     if not np.isfinite(first.values).any():
         return np.empty(0)
     lo = float(first.max(skipna=True))
-    best_per_rule = acc.max(dim=[d for d in acc.dims if d != "rule"], skipna=True)
-    hi = float(best_per_rule.min())
+    if top == "rule":
+        hi = float(acc.max(dim=[d for d in acc.dims if d != "rule"], skipna=True).min())
+    else:
+        best = acc.max(dim="checkpoint", skipna=True)
+        hi = float(best.where(np.isfinite(first)).min(skipna=True))  # runs that exist (a grid's missing cell: NaN)
     if not hi > lo:
         return np.empty(0)
     return np.linspace(lo, hi, n_grid)
 
 
-def matched_curves(summary: xr.Dataset, n_grid: int = 50, value: str = "procrustes") -> xr.Dataset:
-    """Each run's ``value`` on the matched accuracy grid (:func:`matched_grid`), dims (rule, arch, seed, accuracy)."""
-    grid = matched_grid(summary, n_grid)
+def matched_curves(summary: xr.Dataset, n_grid: int = 50, value: str = "procrustes", top: str = "rule") -> xr.Dataset:
+    """Each run's ``value`` on the matched accuracy grid (:func:`matched_grid` with ``top``), dims (rule, arch, seed,
+    accuracy)."""
+    grid = matched_grid(summary, n_grid, top=top)
     acc = summary["accuracy"].stack(run=("rule", "arch", "seed")).transpose("run", "checkpoint")
     val = summary[value].stack(run=("rule", "arch", "seed")).transpose("run", "checkpoint")
     curves = np.array([first_passage_interpolate(a, v, grid) for a, v in zip(acc.values, val.values, strict=True)])
@@ -154,15 +164,17 @@ def rule_difference(
     return result
 
 
-def values_at_levels(summary: xr.Dataset, fractions: list[float], value: str = "procrustes") -> xr.Dataset:
+def values_at_levels(summary: xr.Dataset, fractions: list[float], value: str = "procrustes",
+                     top: str = "rule") -> xr.Dataset:
     """Each run's ``value`` when it first reaches given accuracy levels, dims (rule, arch, seed, level).
 
     A level ``f`` is the accuracy ``lo + f·(top − lo)`` of the matched range (:func:`matched_grid`: from the
     largest untrained accuracy to the best accuracy that runs of every rule reach), so that levels mean the same
     for every task whatever its accuracy scale (1 − normalised error can be far below 0 untrained). Runs that
-    never reach a level are NaN there.
+    never reach a level are NaN there. ``top="run"``: the range's top is the best accuracy that every run reaches
+    (:func:`matched_grid`), so no run is NaN at any level.
     """
-    grid = matched_grid(summary, n_grid=2)
+    grid = matched_grid(summary, n_grid=2, top=top)
     lo, top = (float(grid[0]), float(grid[-1])) if grid.size else (float("nan"), float("nan"))
     levels = np.array([lo + f * (top - lo) for f in fractions])
     acc = summary["accuracy"].stack(run=("rule", "arch", "seed")).transpose("run", "checkpoint")

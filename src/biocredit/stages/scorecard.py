@@ -54,8 +54,8 @@ def write_scorecard(
         raise ValueError(f"{len(metrics)} metrics files but {len(runs)} runs")
     records: list[Record] = []
     for path, arch in zip(a_summaries, a_archs, strict=True):
-        with xr.open_dataset(path) as ds:
-            records += study_a_values(ds.load(), arch, level)
+        with xr.open_dataset(path) as ds:  # the grid's rules (a summary may hold sensitivity runs beside them)
+            records += study_a_values(ds.load().sel(rule=[r for r in a_rules if r in ds.rule.values]), arch, level)
     for path in b_summaries:
         with xr.open_dataset(path) as ds:
             records += study_b_values(ds.load())

@@ -58,8 +58,11 @@ def train_run(
     progress: bool = True,
     resume_every: int = 50,
     rule_options: dict | None = None,
+    name: str | None = None,
 ) -> None:
-    """Train one (task, arch, rule, seed) run; write its checkpoints and metrics log.
+    """Train one (task, arch, rule, seed) run; write its checkpoints and metrics log. ``name``: the run's label in
+    its outputs when it is not the learning rule's name (a study-A sensitivity run such as ``bptt-lr0.0003``, which
+    later stages tell apart from ``bptt`` by it).
 
     While it runs, ``resume.pt`` beside the checkpoints holds the latest training state; a restarted job (after
     preemption or a kill) continues from it and ends with exactly the numbers of an uninterrupted run. The file is
@@ -79,7 +82,7 @@ def train_run(
         t, model_config(t, arch_cfg, seed), make_rule(rule, **options), make_train_config(train_cfg), seed, device,
         progress, resume_path=resume, resume_every=resume_every, run_config=run_config,
     )
-    meta = write_run_outputs(result, out_checkpoints, out_metrics, task=task, arch=arch, rule=rule, seed=seed,
+    meta = write_run_outputs(result, out_checkpoints, out_metrics, task=task, arch=arch, rule=name or rule, seed=seed,
                              train_cfg=train_cfg)
     resume.unlink(missing_ok=True)
     acc = result.metrics.test_accuracy.values
@@ -94,4 +97,4 @@ def train_job(data, out_checkpoints: str, out_metrics: str, *, wildcards, run: d
     carries ``rule``, the learning rule of a variant name such as tbptt-w4)."""
     train_run(data, out_checkpoints, out_metrics, task=wildcards.task, task_cfg=run["task_cfg"], arch=wildcards.arch,
               arch_cfg=run["arch_cfg"], rule=run.get("rule", wildcards.rule_name), seed=int(wildcards.seed),
-              train_cfg=run["train_cfg"], device=device, rule_options=run["rule_options"])
+              train_cfg=run["train_cfg"], device=device, rule_options=run["rule_options"], name=run.get("name"))
