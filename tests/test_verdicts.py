@@ -52,3 +52,20 @@ def test_an_untestable_claim_shows_why_not_a_verdict():
     row = {"id": "A4-x", "holds": None, "value": 0.9, "n": 9,
            "note": "not testable on this grid: one arch row; level not reached by every seed in: base"}
     assert cell(row) == "not testable: one arch row"
+
+
+def test_three_values_and_contradictions(tmp_path, capsys):
+    from biocredit.verdicts import cell, contradictions
+
+    inconclusive = _row("A3-x", None) | {"verdict": "inconclusive"}
+    assert cell(inconclusive).startswith("*inconclusive* 0.01 [-0.02, 0.04]")
+    settled = _row("A3-x", True) | {"verdict": "holds", "looks": [{"n": 10}, {"n": 15}]}
+    assert cell(settled).endswith("n=10 (look 2)")
+    a = {"A2-x": _row("A2-x", True), "A3-x": inconclusive, "B1-y": _row("B1-y", False)}
+    b = {"A2-x": _row("A2-x", False), "A3-x": _row("A3-x", False), "B1-y": _row("B1-y", False)}
+    assert contradictions(a, b) == ["A2-x"]  # inconclusive against fails is no contradiction
+    fa, fb = tmp_path / "a.json", tmp_path / "b.json"
+    fa.write_text(json.dumps(list(a.values())))
+    fb.write_text(json.dumps(list(b.values())))
+    assert main([f"one={fa}", f"two={fb}", "--contradictions", "one", "two"]) == 0
+    assert "holds/fails contradictions between one and two: 1 (A2-x)" in capsys.readouterr().out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from biocredit.claims import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE
 from biocredit.scorecard import METRICS
 
 __all__ = ["landing_rst", "png_data_uri"]
@@ -49,22 +50,41 @@ def _image(uri: str, alt: str) -> str:
     return f".. image::\n{lines}\n   :alt: {alt}\n   :width: 100%\n"
 
 
-def _verdict(holds) -> str:
-    """A claim row's verdict in words (None: the grid cannot test the claim; the row's note says why)."""
-    return "not testable here" if holds is None else ("**holds**" if holds else "does not hold")
+def _verdict_of(row: dict) -> str:
+    """A row's verdict (``verdict``; rows written before three values: from ``holds``)."""
+    if "verdict" in row:
+        return row["verdict"]
+    return {True: HOLDS, False: FAILS}.get(row.get("holds"), NOT_TESTABLE)
+
+
+def _verdict(row: dict) -> str:
+    """A claim row's verdict in words (not testable: the grid cannot test the claim; the row's note says why)."""
+    return {HOLDS: "**holds**", FAILS: "fails", INCONCLUSIVE: "*inconclusive*",
+            NOT_TESTABLE: "not testable here"}.get(_verdict_of(row), "?")
 
 
 def claims_table(claims: list[dict]) -> str:
-    """The claims as a table: id, claim, statistic value, 95% CI, p, n and the verdict."""
-    rows = [[_cell(c.get("id")), _cell(c.get("claim")), _cell(c.get("value")), _cell(c.get("ci")), _cell(c.get("p")),
-             _cell(c.get("n")), _verdict(c.get("holds"))] for c in claims]
-    n_hold = sum(bool(c.get("holds")) for c in claims)
-    n_untestable = sum(c.get("holds") is None for c in claims)
-    untestable = f" ({n_untestable} not testable on this grid; see their notes)" if n_untestable else ""
-    intro = (f"{n_hold} of {len(claims)} claims hold at this preset{untestable}. Each row is computed by the workflow "
-             "(``results/claims.json`` has every statistic in full).\n\n")
-    return intro + _list_table("Claims and verdicts", ["id", "claim", "value", "95% CI", "p", "n", "verdict"], rows,
-                               [8, 40, 7, 12, 6, 4, 9])
+    """The claims as a table: id, claim, statistic value, CI, its threshold, p, n and the verdict."""
+    def threshold(c):
+        if c.get("margin") is not None:
+            return f"±{_cell(c['margin'])}"
+        return f"> {_cell(c['sesoi'])}" if c.get("sesoi") is not None else "–"
+
+    rows = [[_cell(c.get("id")), _cell(c.get("claim")), _cell(c.get("value")), _cell(c.get("ci")), threshold(c),
+             _cell(c.get("p")), _cell(c.get("n")), _verdict(c)] for c in claims]
+    counts = {v: sum(_verdict_of(c) == v for c in claims) for v in (HOLDS, FAILS, INCONCLUSIVE, NOT_TESTABLE)}
+    untestable = (f", {counts[NOT_TESTABLE]} not testable on this grid (see their notes)"
+                  if counts[NOT_TESTABLE] else "")
+    intro = (f"Of {len(claims)} claims at this preset, {counts[HOLDS]} hold, {counts[FAILS]} fail and "
+             f"{counts[INCONCLUSIVE]} are inconclusive{untestable}. A verdict is read off the claim's confidence "
+             "interval against its threshold, stated in the config before any data: an equivalence claim holds when "
+             "the interval lies within ±margin and fails when it lies outside; a directional claim holds when the "
+             "interval lies beyond its smallest effect of interest and fails when it lies short of it; otherwise, or "
+             "with fewer runs per rule than ``verdicts.min_runs``, the claim is inconclusive. Each row is computed by "
+             "the workflow (``results/claims.json`` has every statistic in full).\n\n")
+    return intro + _list_table("Claims and verdicts",
+                               ["id", "claim", "value", "CI", "threshold", "p", "n", "verdict"], rows,
+                               [8, 36, 7, 12, 7, 6, 4, 9])
 
 
 def scorecard_table(rows: list[dict], metrics) -> str:

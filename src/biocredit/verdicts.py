@@ -6,6 +6,9 @@ default preset on two seed sets, smoke), each cell the measured verdict with its
 
 prints a Markdown table. A claim that a column's results do not have is ``—`` there (that preset does not make the
 figure, e.g. the study-A slice has no study-B rows). Several claims files for one column are joined with commas.
+Cells show three values, **holds**, fails and *inconclusive* (rows written before verdicts had three values show
+their ``holds``). ``--contradictions A B`` also counts the claims that hold in column A and fail in column B or the
+other way round.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import math
 import sys
 from pathlib import Path
 
-from biocredit.claims import untestable_reason
+from biocredit.claims import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, untestable_reason
 
 
 def load_claims(paths: list[str | Path]) -> dict[str, dict]:
@@ -44,15 +47,24 @@ def _number(x) -> str:
     return f"{x:.3g}"
 
 
+def verdict_of(row: dict) -> str:
+    """A row's verdict: its ``verdict`` field, or for a row written before verdicts had three values, its ``holds``
+    (True: holds, False: fails, None: not testable)."""
+    if "verdict" in row:
+        return row["verdict"]
+    return {True: HOLDS, False: FAILS}.get(row.get("holds"), NOT_TESTABLE)
+
+
 def cell(row: dict | None) -> str:
-    """A claim row as a table cell: verdict, value, 95% CI (or p) and n."""
+    """A claim row as a table cell: verdict (holds / fails / inconclusive), value, CI (or p), n, and the number of
+    looks when the ``settle`` target decided it."""
     if row is None:
         return "—"
     reason = untestable_reason(row)  # the grid cannot test the claim (e.g. A4 on one arch row)
     if reason is not None:
         return f"not testable: {reason}"
-    verdict = {True: "**holds**", False: "fails"}.get(row.get("holds"), str(row.get("holds")))
-    parts = [verdict, _number(row.get("value"))]
+    parts = [{HOLDS: "**holds**", FAILS: "fails", INCONCLUSIVE: "*inconclusive*"}.get(verdict_of(row), "?"),
+             _number(row.get("value"))]
     ci = row.get("ci")
     if isinstance(ci, list | tuple) and len(ci) == 2:
         parts.append(f"[{_number(ci[0])}, {_number(ci[1])}]")
@@ -60,6 +72,8 @@ def cell(row: dict | None) -> str:
         parts.append(f"p={_number(row['p'])}")
     if row.get("n") is not None:
         parts.append(f"n={row['n']}")
+    if row.get("looks"):
+        parts.append(f"(look {len(row['looks'])})")
     return " ".join(parts)
 
 
@@ -78,10 +92,17 @@ def verdict_table(columns: dict[str, dict[str, dict]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def contradictions(a: dict[str, dict], b: dict[str, dict]) -> list[str]:
+    """The ids of the claims that hold in one set of rows and fail in the other."""
+    return [cid for cid in a if cid in b and {verdict_of(a[cid]), verdict_of(b[cid])} == {HOLDS, FAILS}]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m biocredit.verdicts", description=__doc__.split("\n\n")[0])
     parser.add_argument("columns", nargs="+", metavar="NAME=FILE[,FILE...]",
                         help="a column: its heading, '=', and its claims file(s)")
+    parser.add_argument("--contradictions", nargs=2, metavar=("A", "B"),
+                        help="after the table, list the claims that hold in column A and fail in B, or the reverse")
     args = parser.parse_args(argv)
     columns = {}
     for spec in args.columns:
@@ -90,6 +111,14 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"a column is NAME=FILE[,FILE...]; got {spec!r}")
         columns[name] = load_claims(files.split(","))
     sys.stdout.write(verdict_table(columns))
+    if args.contradictions:
+        a, b = args.contradictions
+        missing = [c for c in (a, b) if c not in columns]
+        if missing:
+            parser.error(f"--contradictions names no column {missing}; columns: {list(columns)}")
+        found = contradictions(columns[a], columns[b])
+        sys.stdout.write(f"\nholds/fails contradictions between {a} and {b}: {len(found)}"
+                         + (f" ({', '.join(found)})" if found else "") + "\n")
     return 0
 
 
