@@ -17,6 +17,7 @@ include: "rules/common_b.smk"  # study B's grid, paths and figure outputs
 include: "rules/common_group.smk"  # config group_seeds
 include: "rules/common_calibration.smk"
 include: "rules/common_scorecard.smk"
+include: "rules/common_settle.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/train_group.smk"  # config group_seeds: batched seed groups
@@ -30,6 +31,7 @@ include: "rules/claims.smk"
 include: "rules/calibration.smk"  # `snakemake calibration`; not part of `all`
 include: "rules/calibration_b.smk"  # `snakemake calibration_b`; not part of `all`
 include: "rules/scorecard.smk"
+include: "rules/settle.smk"  # `snakemake settle`; not part of `all`
 
 
 rule all:
