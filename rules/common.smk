@@ -326,7 +326,7 @@ def arch_rows(wildcards):
 def _first_arch_runs(wildcards):
     """The runs of the first arch row of a dataset, of the configured rules (not the equal-lr sensitivity runs)."""
     arch, rules = first_arch(wildcards), config["similarity"]["rules"]
-    return [r for r in runs_of_dataset(wildcards.dataset) if r.split("/")[2] == arch and r.split("/")[3] in rules]
+    return [r for r in runs_of_dataset(wildcards.dataset) if Path(r).parts[2] == arch and Path(r).parts[3] in rules]
 
 
 def equal_lr_of_dataset(wildcards):

@@ -42,7 +42,7 @@ def settle_look_inputs(wildcards):
     the configured rules' runs while those claims are pending, and the previous look's state."""
     look = int(wildcards.look)
     dirs = settle_run_dirs(wildcards.dataset, look)
-    main = [d for d in dirs if d.split("/")[3] in config["similarity"]["rules"]]
+    main = [d for d in dirs if Path(d).parts[3] in config["similarity"]["rules"]]
     pending = None
     inputs = {"lib": lib("stages.settle")}
     if look > 1:
