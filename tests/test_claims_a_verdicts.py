@@ -51,6 +51,8 @@ def test_two_runs_a_rule_decide_nothing():
     assert -0.05 < row["ci"][0] < row["ci"][1] < 0.05
     assert row["verdict"] == INCONCLUSIVE and "too few runs" in row["note"]
     assert claim_a2(tight, n_grid=20, margin=0.05, verdicts={"min_n": 2}, **KW)[0]["verdict"] == HOLDS
+    config_section = {"level": 0.95, "min_runs": 2, "method": "welch", "multiplicity": "bonferroni"}
+    assert claim_a2(tight, n_grid=20, margin=0.05, verdicts=config_section, **KW)[0]["verdict"] == HOLDS
 
 
 def test_a3_keeps_every_seed_at_every_level():

@@ -86,11 +86,16 @@ def _row(figure: str, dataset: str, id_suffix: str = "", **fields) -> dict:
 
 
 def _settings(verdicts: dict | None) -> dict:
+    """The interval settings: :data:`VERDICT_DEFAULTS` updated by ``verdicts`` (the config's section, whose
+    ``min_runs`` is ``min_n`` here)."""
     out = dict(VERDICT_DEFAULTS)
-    unknown = set(verdicts or {}) - set(out)
+    verdicts = dict(verdicts or {})
+    if "min_runs" in verdicts:
+        verdicts["min_n"] = verdicts.pop("min_runs")
+    unknown = set(verdicts) - set(out)
     if unknown:
         raise ValueError(f"unknown verdict settings {sorted(unknown)}; known: {sorted(out)}")
-    out.update(verdicts or {})
+    out.update(verdicts)
     return out
 
 
