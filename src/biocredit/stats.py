@@ -44,9 +44,7 @@ __all__ = [
     "mean_sem",
     "INTERVAL_METHODS",
     "adjusted_level",
-    "mean_difference_ci",
     "mean_ci",
-    "correlation_ci",
     "pairwise_excess_ci",
 ]
 
@@ -343,60 +341,6 @@ def spread_test(groups_a: Sequence, groups_b: Sequence) -> dict:
     return out
 
 
-def mean_difference_ci(a, b, *, level: float = 0.95, min_n: int = 3, method: str = "welch") -> dict:
-    """CI of ``mean(a) − mean(b)`` for two independent groups (non-finite values dropped): Welch's t interval
-    (unequal variances, Welch–Satterthwaite degrees of freedom), sound for small groups of roughly normal
-    per-run values. ``enough`` is False when a group has fewer than ``min_n`` values (the CI is still computed
-    when each has two; a verdict should then be inconclusive). Returns
-    ``dict(diff, ci, n_a, n_b, method, enough)``."""
-    _check_level(level)
-    if method != "welch":
-        raise ValueError(f"method must be 'welch', got {method!r}")
-    a, b = _clean(a), _clean(b)
-    n_a, n_b = int(a.size), int(b.size)
-    out = {"diff": math.nan, "ci": (math.nan, math.nan), "n_a": n_a, "n_b": n_b, "method": method,
-           "enough": bool(n_a >= min_n and n_b >= min_n)}
-    if n_a == 0 or n_b == 0:
-        return out
-    diff = float(a.mean() - b.mean())
-    out["diff"] = diff
-    if n_a < 2 or n_b < 2:
-        return out
-    va, vb = float(a.var(ddof=1)) / n_a, float(b.var(ddof=1)) / n_b
-    se = math.sqrt(va + vb)
-    if se == 0:
-        out["ci"] = (diff, diff)
-        return out
-    dof = (va + vb) ** 2 / ((va**2 / (n_a - 1) if va else 0.0) + (vb**2 / (n_b - 1) if vb else 0.0))
-    h = float(sps.t.ppf(0.5 + level / 2, dof)) * se
-    out["ci"] = (diff - h, diff + h)
-    return out
-
-
-def correlation_ci(x, y, *, kind: str = "spearman", level: float = 0.95) -> dict:
-    """A correlation of paired values (pairs with a non-finite member dropped) with a Fisher-z interval: Pearson's
-    r with SE ``1/√(n−3)``; Spearman's ρ with the Bonett–Wright SE ``√((1 + ρ²/2)/(n−3))``. ``p`` is scipy's
-    two-sided p-value. NaN with fewer than 4 pairs or a constant variable. Returns ``dict(r, ci, p, n, method)``."""
-    _check_level(level)
-    if kind not in ("spearman", "pearson"):
-        raise ValueError(f"kind must be 'spearman' or 'pearson', got {kind!r}")
-    x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    n = int(x.size)
-    out = {"r": math.nan, "ci": (math.nan, math.nan), "p": math.nan, "n": n, "method": f"{kind}, Fisher z"}
-    if n < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return out
-    res = sps.spearmanr(x, y) if kind == "spearman" else sps.pearsonr(x, y)
-    r = float(res.statistic)
-    se = math.sqrt((1 + r * r / 2) / (n - 3)) if kind == "spearman" else 1 / math.sqrt(n - 3)
-    z = math.atanh(max(-0.9999999, min(0.9999999, r)))
-    h = float(sps.norm.ppf(0.5 + level / 2)) * se
-    out.update(r=r, ci=(math.tanh(z - h), math.tanh(z + h)), p=float(res.pvalue))
-    return out
-
-
 def sd_ratio_ci(groups_a: Sequence, groups_b: Sequence, level: float = 0.95) -> dict:
     """CI of the ratio of pooled within-group SDs, side A over side B (:func:`pooled_within_sd`), from the F
     distribution of the ratio of pooled variances with ``Σ(n_g − 1)`` degrees of freedom on each side (normal
@@ -604,8 +548,8 @@ def correlation_ci(x, y, *, kind: str = "spearman", level: float = 0.95) -> dict
     ``kind="pearson"``: ``tanh(atanh r ± z_{1−α/2}/√(n − 3))``. ``kind="spearman"``: the same transform with the
     standard error of Bonett & Wright (2000, Psychometrika 65:23), ``√((1 + ρ²/2)/(n − 3))``, which keeps the
     interval's coverage near nominal for ρ (Fisher's ``1/√(n − 3)`` is too narrow for a rank correlation). ``p``
-    is scipy's two-sided p-value of the same coefficient. Returns ``dict(r, ci, p, n, method, level)``; ``r`` is
-    NaN with fewer than 3 pairs or a constant variable, ``ci`` NaN with fewer than 4 pairs."""
+    is scipy's two-sided p-value of the same coefficient. Returns ``dict(r, ci, p, n, method, level)``, all NaN but
+    ``n`` with fewer than 4 pairs (no interval) or a constant variable."""
     _check_level(level)
     if kind not in ("pearson", "spearman"):
         raise ValueError(f"kind must be 'pearson' or 'spearman', got {kind!r}")
@@ -618,13 +562,11 @@ def correlation_ci(x, y, *, kind: str = "spearman", level: float = 0.95) -> dict
     n = int(x.size)
     method = "Fisher z" if kind == "pearson" else "Fisher z, Bonett-Wright SE"
     out = {"r": math.nan, "ci": (math.nan, math.nan), "p": math.nan, "n": n, "method": method, "level": float(level)}
-    if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    if n < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return out
     res = sps.pearsonr(x, y) if kind == "pearson" else sps.spearmanr(x, y)
     r = float(np.clip(res.statistic, -1.0, 1.0))
     out.update(r=r, p=float(res.pvalue))
-    if n < 4:
-        return out
     se = 1.0 / math.sqrt(n - 3) if kind == "pearson" else math.sqrt((1.0 + r * r / 2.0) / (n - 3))
     z = float(sps.norm.ppf((1.0 + level) / 2.0))
     with np.errstate(divide="ignore"):
