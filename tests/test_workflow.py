@@ -81,8 +81,12 @@ def test_smoke_preset_runs_whole_dag_then_has_nothing_to_do(smoke):
     args, env, res, work = smoke
     claims = json.loads((res / "claims.json").read_text())
     row = {r["id"]: r for r in claims}["A2-hatsopoulos2007"]
-    assert row["preset"] == "smoke" and isinstance(row["holds"], bool) and row["n"] == 4  # runs of the first arch
+    assert row["preset"] == "smoke" and row["n"] == 4  # runs of the first arch
+    # 2 seeds per rule are fewer than verdicts.min_runs: the smoke preset decides nothing, whatever its interval
+    assert row["verdict"] == "inconclusive" and row["holds"] is None and "too few runs" in row["note"]
     assert row["value"] is not None and len(row["ci"]) == 2
+    sensitivity = {r["id"]: r for r in claims}["A3-hatsopoulos2007-equal-lr"]  # BPTT at the study's lr too
+    assert "bptt-lr0.005" in sensitivity["note"] and sensitivity["verdict"] == "inconclusive"
     assert (res / "figures/A/A2_hatsopoulos2007.png").stat().st_size > 10_000
     assert (res / "figures/A/A1_reach.png").stat().st_size > 10_000
     assert (res / "figures/A/A3_hatsopoulos2007.png").stat().st_size > 10_000
