@@ -19,6 +19,10 @@ def settle_plan():
     )
 
 
+def settle_plan_param(wildcards):
+    return settle_plan()
+
+
 def settle_run_dirs(dataset, look):
     """The first arch row's runs of a dataset at a look: its rules and equal-lr runs on the look's seeds."""
     task = next(t for t in similarity_tasks() if dataset_of(t) == dataset)
@@ -44,7 +48,7 @@ def settle_look_inputs(wildcards):
     dirs = settle_run_dirs(wildcards.dataset, look)
     main = [d for d in dirs if Path(d).parts[3] in config["similarity"]["rules"]]
     pending = None
-    inputs = {"lib": lib("stages.settle")}
+    inputs = {}
     if look > 1:
         inputs["previous"], state = settle_state(wildcards.dataset, look - 1)
         pending = state["pending"]

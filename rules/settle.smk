@@ -6,6 +6,7 @@
 checkpoint settle_look:
     input:
         unpack(settle_look_inputs),
+        lib=lib("stages.settle"),
     output:
         "results/settle/{dataset}/look{look}.json",
     log:
@@ -15,7 +16,7 @@ checkpoint settle_look:
     conda:
         ENV
     params:
-        plan=lambda wildcards: settle_plan(),
+        plan=settle_plan_param,
         arch=first_arch,
         rules=config["similarity"]["rules"],
         sensitivity=equal_lr_of_dataset,

@@ -30,15 +30,15 @@ SRC = REPO / "src" / "biocredit"
 #: (verified by SHA-256; a code edit must not fetch the data again)
 NO_LIB = {"download", "download_mnist"}
 #: rules without a script (targets that only gather inputs)
-NO_SCRIPT = {"all", "calibration"}
+NO_SCRIPT = {"all", "calibration", "calibration_b"}
 
 
 def _rule_blocks() -> dict[str, str]:
-    """Rule name -> its text, from every rules/*.smk file (indented rules included)."""
+    """Rule name -> its text, from every rules/*.smk file (indented rules and checkpoints included)."""
     blocks = {}
     for smk in sorted(RULES.glob("*.smk")):
         text = smk.read_text()
-        starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*rule (\w+):", text, flags=re.M)]
+        starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*(?:rule|checkpoint) (\w+):", text, flags=re.M)]
         for (a, name), (b, _) in zip(starts, [*starts[1:], (len(text), "")]):  # noqa: B905 - ends: next start
             blocks[name] = text[a:b]
     return blocks
