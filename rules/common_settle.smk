@@ -54,7 +54,10 @@ def settle_look_inputs(wildcards):
         pending = state["pending"]
     inputs["runs"] = [f"results/similarity/runs/{d}/procrustes.nc" for d in dirs]
     inputs["metrics"] = [f"results/runs/{d}/metrics.nc" for d in dirs]
-    wants = lambda fig: pending is None or f"{fig}-{wildcards.dataset}" in pending
+
+    def wants(fig):
+        return pending is None or f"{fig}-{wildcards.dataset}" in pending
+
     inputs["normalized"] = [f"results/similarity/runs/{d}/normalized.nc" for d in main] if wants("A7") else []
     inputs["activities"] = [f"results/activity/{d}/activity.nc" for d in main] if wants("A5") else []
     return inputs
