@@ -150,3 +150,11 @@ def test_equal_lr_runs_train_the_reference_at_the_study_rate_on_the_first_arch_o
     assert run["train_cfg"]["lr"] == 0.0003 and run["rule"] == "bptt" and run["name"] == "bptt-lr0.0003"
     main = similarity_run_config(config, "reach", "base", "bptt")
     assert main["train_cfg"]["lr"] == 0.001 and "name" not in main
+
+
+def test_a_run_that_never_learns_leaves_no_matched_range_and_says_so():
+    runs = [_run("bptt", s, {}) for s in (1, 2, 3)] + [_run("eprop", s, {}) for s in (1, 2)]
+    runs.append(_run("eprop", 3, {}, top=-0.6))  # never above the others' untrained accuracy
+    row, _ = claim_a2(stack_runs(runs), n_grid=20, margin=0.05, **KW)
+    assert row["verdict"] == INCONCLUSIVE and row["n"] == 0
+    assert "no accuracy range that every run reaches" in row["note"]

@@ -137,7 +137,10 @@ def n_diverged(summary_ds: xr.Dataset) -> int:
 
 
 def _interval_note(diff: dict) -> str:
-    """Why an interval cannot decide (too few runs), or ''."""
+    """Why an interval cannot decide (no accuracy range every run reaches, too few runs), or ''."""
+    if diff.get("accuracy_range") == [] or (diff.get("n_a") == 0 and diff.get("n_b") == 0):
+        return ("no accuracy range that every run reaches (a run never rose above the largest untrained "
+                "accuracy): no matched comparison")
     if diff.get("enough", True):
         return ""
     return f"too few runs for a verdict (n = {diff.get('n_a')}/{diff.get('n_b')} per rule)"
