@@ -37,7 +37,7 @@ from biocredit.claims import (
 )
 from biocredit.dynamics import dsa_distance, dynamics_similarity
 from biocredit.runs import rule_label
-from biocredit.similarity.matched import matched_curves, matched_grid, values_at_levels
+from biocredit.similarity.matched import matched_curves, matched_grid, per_run_means, values_at_levels
 from biocredit.stats import (
     adjusted_level,
     mean_ci,
@@ -57,7 +57,6 @@ __all__ = [
     "a6_verdict",
     "level_accuracy",
     "matched_difference",
-    "per_run_means",
     "unreached_cells",
     "unreached_note",
 ]
@@ -102,14 +101,6 @@ def _settings(verdicts: dict | None) -> dict:
 def _compared(summary_ds: xr.Dataset, rules: list[str]) -> xr.Dataset:
     """The summary narrowed to the compared rules (a summary may hold sensitivity runs beside them)."""
     return summary_ds.sel(rule=list(rules))
-
-
-def per_run_means(matched: xr.Dataset, rule: str, arch: str, value: str = "procrustes") -> np.ndarray:
-    """Each run's mean of ``value`` over the matched grid (runs without any value left out)."""
-    curves = matched[value].sel(arch=arch, rule=rule).values
-    keep = np.isfinite(curves).any(axis=1)
-    with np.errstate(all="ignore"):
-        return np.nanmean(curves[keep], axis=1) if keep.any() else np.empty(0)
 
 
 def matched_difference(summary_ds: xr.Dataset, rules: list[str], arch: str, n_grid: int, margin: float,

@@ -24,6 +24,7 @@ __all__ = [
     "curve_difference",
     "rule_difference",
     "values_at_levels",
+    "per_run_means",
 ]
 
 
@@ -183,3 +184,11 @@ def values_at_levels(summary: xr.Dataset, fractions: list[float], value: str = "
     out = xr.DataArray(rows.reshape(len(acc.run), len(levels)), dims=("run", "level"),
                        coords={"run": acc.run, "level": list(fractions), "accuracy": ("level", levels)})
     return out.unstack("run").transpose("rule", "arch", "seed", "level").to_dataset(name=value)
+
+
+def per_run_means(matched: xr.Dataset, rule: str, arch: str, value: str = "procrustes") -> np.ndarray:
+    """Each run's mean of ``value`` over the matched grid (runs without any value left out)."""
+    curves = matched[value].sel(arch=arch, rule=rule).values
+    keep = np.isfinite(curves).any(axis=1)
+    with np.errstate(all="ignore"):
+        return np.nanmean(curves[keep], axis=1) if keep.any() else np.empty(0)
