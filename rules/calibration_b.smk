@@ -28,7 +28,7 @@ rule calibration_b_train:
         run=calibration_b_run_params,
         device=config["device"],
     script:
-        "../scripts/calibration_train.py"
+        "../scripts/calibration_b_train.py"
 
 
 rule calibration_b_summary:

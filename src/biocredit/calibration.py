@@ -17,6 +17,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from biocredit.runs import evaluation_schedule
 from biocredit.train import checkpoint_schedule
 
 __all__ = [
@@ -146,8 +147,6 @@ B_SETTING_KEYS = ["n_hidden", "n_train", "budget"]
 def b_calibration_checkpoints(n_updates: int, n_checkpoints: int, budgets, factor: float) -> list[int]:
     """Evenly spaced evaluations of a study-B calibration run of ``n_updates`` (already times the rule's
     ``factor``) plus every budget times ``factor`` (the update at which a budget is read for this rule)."""
-    from biocredit.runs import evaluation_schedule
-
     marks = {int(round(int(b) * factor)) for b in budgets}
     bad = sorted(m for m in marks if not 0 < m <= n_updates)
     if bad:

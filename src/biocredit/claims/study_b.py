@@ -10,10 +10,10 @@ main-grid rule (truncated BPTT, BPTT with random feedback) reported as its own r
 Verdicts are three-valued (:mod:`biocredit.claims`), read off the interval each row stores, against the thresholds
 of ``generalization.claims`` (stated before data): B1 is an equivalence claim (each bio rule's training accuracy
 within ±``train_margin`` of BPTT's; the premise, reported with numbers, not a gate for the others); B2–B4, B6 and
-B7 are directional claims (the CI on the predicted side of 0 holds; a CI below the smallest effect of interest
-fails); B5 compares each (rule, learning rate)'s curvature with the stability bound. A comparison with fewer than
-``min_n`` finite runs in a group is inconclusive. Composite claims use Bonferroni-adjusted intervals (level
-1 − α/k for k parts) and :func:`biocredit.claims.combine`.
+B7 are directional claims (a CI entirely beyond the smallest effect of interest on the predicted side holds; a
+CI entirely short of it fails); B5 compares each (rule, learning rate)'s curvature with the stability bound. A
+comparison with fewer than ``min_n`` finite runs in a group is inconclusive. Composite claims use
+Bonferroni-adjusted intervals (level 1 − α/k for k parts) and :func:`biocredit.claims.combine`.
 """
 
 from __future__ import annotations
@@ -186,9 +186,9 @@ def claim_b2(ds: xr.Dataset, *, task: str, groups: dict, thresholds: dict, prese
         statistic=f"generalization gap = clean {held.replace('_', ' ')} loss − training-set loss at the end of each "
         f"run's fixed budget; mean: difference of means (bio rules pooled − {c.ref_label}), t interval; spread: "
         f"ratio of pooled within-rule SDs (bio / {c.ref_label}), F interval; both at {level:.4g} (Bonferroni over "
-        f"the two parts). Mean holds when its CI lies above 0, fails when it lies below the smallest effect of "
-        f"interest {sesoi:g} nats; spread holds when its CI lies above 1, fails below; the claim holds when both "
-        "hold, fails when either fails",
+        f"the two parts). Mean holds when its CI lies above the smallest effect of interest {sesoi:g} nats, fails "
+        "when it lies below it; spread holds when its CI lies above 1, fails below; the claim holds when both hold, "
+        "fails when either fails",
         value=mean["diff"], ci=list(mean["ci"]), sd_ratio=spread["sd_ratio"], sd_ratio_ci=list(spread["ci"]),
         parts={"mean": v_mean, "spread": v_spread}, sesoi=sesoi, per_rule=_per_rule(c, "gap_loss", sesoi),
         **extra, n=int(mean["n_a"] + mean["n_b"]), verdict=combine([v_mean, v_spread]),
@@ -207,7 +207,7 @@ def claim_b3(ds: xr.Dataset, *, task: str, groups: dict, thresholds: dict, prese
         claim=f"Bio-plausible rules ({c.bio_label}) approach higher-curvature regions than {c.ref_label} on {task}",
         statistic="top Hessian eigenvalue of the loss (task loss + L2) w.r.t. W_rec on the validation batch at the "
         f"end of each run; difference of mean ln λ_max (bio rules pooled − {c.ref_label}), t interval at "
-        f"{1 - c.alpha:.4g}; holds when the CI lies above 0, fails when it lies below ln-ratio {sesoi:g}",
+        f"{1 - c.alpha:.4g}; holds when the CI lies above ln-ratio {sesoi:g}, fails when it lies below it",
         value=d["diff"], ci=list(d["ci"]), ratio=math.exp(d["diff"]) if np.isfinite(d["diff"]) else None,
         sesoi=sesoi, per_rule=_per_rule(c, "lambda_final", sesoi, _log), median_lambda=med,
         n=int(d["n_a"] + d["n_b"]), verdict=_directional(d, sesoi),
@@ -240,7 +240,7 @@ def claim_b4(ds: xr.Dataset, *, task: str, groups: dict, thresholds: dict, prese
         claim=f"Generalization correlates with loss-landscape curvature on {task}",
         statistic=f"Spearman ρ between the loss gap and the top Hessian eigenvalue at the end of training, over the "
         f"runs of {c.ref_label} and the bio rules, with a Fisher-z interval at {1 - c.alpha:.4g}; holds when the CI "
-        f"lies above 0, fails when it lies below ρ = {sesoi:g}",
+        f"lies above ρ = {sesoi:g}, fails when it lies below it",
         value=rho["r"], ci=list(rho["ci"]), sesoi=sesoi, pearson_log_lambda=pick(pearson_log),
         accuracy_gap=pick(acc), all_main_runs=pick(every), matched_train_loss=pick(matched),
         n=rho["n"], verdict=verdict,
@@ -260,8 +260,9 @@ def claim_b7(ds: xr.Dataset, *, task: str, groups: dict, thresholds: dict, prese
         claim=f"The higher curvature of bio-plausible rules is not confined to the top eigenvalue: their Hessian "
         f"trace exceeds {c.ref_label}'s on {task}",
         statistic="Hutchinson trace of the W_rec Hessian at the end of each run; difference of mean ln trace (bio "
-        f"rules pooled − {c.ref_label}), t interval at {1 - c.alpha:.4g}; holds when the CI lies above 0, fails when "
-        f"it lies below ln-ratio {sesoi:g} (runs with a non-positive trace estimate have no log and are left out)",
+        f"rules pooled − {c.ref_label}), t interval at {1 - c.alpha:.4g}; holds when the CI lies above ln-ratio "
+        f"{sesoi:g}, fails when it lies below it (runs with a non-positive trace estimate have no log and are left "
+        "out)",
         value=d["diff"], ci=list(d["ci"]), sesoi=sesoi, per_rule=_per_rule(c, "trace_final", sesoi, _log),
         n_nonpositive_trace=n_nonpos, mean_grad_cosine=cos, n=int(d["n_a"] + d["n_b"]),
         verdict=_directional(d, sesoi),
@@ -355,8 +356,8 @@ def claim_b6(ds: xr.Dataset, *, task: str, reference: str, lr_rules: list[str], 
         "truncated rules, and keeping more gradient terms (e-prop → MDGL → tBPTT → BPTT)",
         statistic="Spearman ρ of the top eigenvalue and of the loss gap at the end of training against the learning "
         "rate (swept non-reference rules pooled) and against the rank on the terms-kept axis, Fisher-z intervals at "
-        f"{level:.4g} (Bonferroni over the four parts); a part holds when its CI lies below 0, fails when it lies "
-        f"above ρ = −{sesoi:g}; the claim holds when all four hold, fails when any fails",
+        f"{level:.4g} (Bonferroni over the four parts); a part holds when its CI lies below ρ = −{sesoi:g}, fails "
+        f"when it lies above it; the claim holds when all four hold, fails when any fails",
         value=parts["terms_vs_lambda"]["r"], ci=list(parts["terms_vs_lambda"]["ci"]),
         parts={k: {"r": v["r"], "ci": list(v["ci"]), "n": v["n"], "verdict": verdicts[k]} for k, v in parts.items()},
         learning_rates=n_lr, terms_seeds=seeds, sesoi=sesoi,
