@@ -38,7 +38,8 @@ def test_dsa_is_near_zero_under_a_linear_change_of_coordinates_and_larger_for_an
     mapped = np.einsum("ij,jtc->itc", m, a)
     same = dsa_distance(a, mapped, **FULL)
     other = dsa_distance(a, b, **FULL)
-    assert dsa_distance(a, a, **FULL) == pytest.approx(0.0, abs=1e-6)
+    # the package scores in float32: arccos of a cosine one rounding below 1 is ~4.9e-4, its floor for equal inputs
+    assert dsa_distance(a, a, **FULL) <= float(np.arccos(np.float32(1) - 2 * np.finfo(np.float32).eps))
     assert same < 0.06
     assert other > 0.2
     assert other > 5 * same

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from biocredit.claims import VERDICTS
 from tests.slurm.smoke import SMOKE_CONFIGFILES, mirror_or_skip, run, smoke_repo, timed, workflow_env
 
 pytestmark = pytest.mark.slow
@@ -90,7 +91,7 @@ def test_metrics_show_lists_the_claims(repo, mirror, tmp_path):
     metrics = json.loads(out)[""]["data"]
     assert "results/claims.json" in metrics
     a2 = metrics["results/claims/A2-hatsopoulos2007.json"]["data"]
-    assert a2["id"] == "A2-hatsopoulos2007" and isinstance(a2["holds"], bool) and a2["preset"] == "smoke"
+    assert a2["id"] == "A2-hatsopoulos2007" and a2["verdict"] in VERDICTS and a2["preset"] == "smoke"
     table = run([*DVC, "metrics", "show"], repo, workflow_env(mirror, repo), tmp_path / "metrics.log").stdout
     assert "results/claims.json" in table and "A2-hatsopoulos2007" in table
 

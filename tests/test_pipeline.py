@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from biocredit.claims import combine
+from biocredit.claims.study_a import a6_verdict
 from biocredit.data.hatsopoulos import load_hatsopoulos, make_fake_hatsopoulos_npy
 from biocredit.io import write_netcdf
 from biocredit.stages import figures_a, similarity
@@ -52,21 +54,27 @@ def test_stages_chain_and_diverged_run_is_reported(tmp_path, recordings):
                        str(out / "a2.pdf"), str(out / "claim.json"), dataset="fake", arch="base",
                        rules=["bptt", "eprop"], n_grid=10, margin=0.05, preset="test")
     row = json.loads((out / "claim.json").read_text())
-    assert row["n_diverged"] == 1 and row["n"] >= 2 and isinstance(row["holds"], bool)
+    assert row["n_diverged"] == 1 and row["verdict"] in ("holds", "fails", "inconclusive")
+    # a row that cannot decide says why (at this toy scale no accuracy range may be reached by every run)
+    assert row["n"] >= 4 or ("no matched comparison" in row["note"] or "too few runs" in row["note"])
     assert (out / "a2.png").stat().st_size > 5000 and (out / "a2.pdf").stat().st_size > 1000
     with xr.open_dataset(tmp_path / "summary.nc") as s:
         assert int(s.diverged_at.sel(rule="eprop", arch="base", seed=2)) >= 0
         assert int(s.diverged_at.sel(rule="bptt", arch="base", seed=1)) == -1
 
     figures_a.figure_a6(str(tmp_path / "summary.nc"), str(out / "a6.png"), str(out / "a6.pdf"), str(out / "a6.json"),
-                       dataset="fake", arch="base", rules=["bptt", "eprop"], n_grid=10, margin=0.05, preset="test")
+                       dataset="fake", arch="base", rules=["bptt", "eprop"], n_grid=10,
+                       margins={"procrustes": 0.05, "cka": 0.0785, "cca": 0.0555}, preset="test")
     a6 = json.loads((out / "a6.json").read_text())
     assert set(a6["metrics"]) == {"procrustes", "cka", "cca"}
-    assert a6["holds"] == (len({m["equivalent"] for m in a6["metrics"].values()}) == 1)
+    assert a6["verdict"] == a6_verdict({m: v["verdict"] for m, v in a6["metrics"].items()})
     figures_a.figure_a7(normalized, str(out / "a7.png"), str(out / "a7.pdf"), str(out / "a7.json"), dataset="fake",
                        arch="base", rules=["bptt", "eprop"], preset="test")
     a7 = json.loads((out / "a7.json").read_text())
-    assert a7["holds"] == all(v < a7["baseline"] for v in a7["per_rule"].values())
+    assert a7["verdict"] == combine([a7["rule_tests"][r]["verdict"] for r in ("bptt", "eprop")])
+    # the row's value is the rule closest to the baseline: the baseline minus that rule's mean normalised distance
+    worst = max(a7["per_rule"], key=lambda r: a7["per_rule"][r])
+    assert a7["value"] == pytest.approx(a7["baseline"] - a7["per_rule"][worst], nan_ok=True)
     with xr.open_dataset(normalized[0]) as nd:
         with xr.open_dataset(runs[0]) as dist:
             best = int(dist.procrustes.idxmin())

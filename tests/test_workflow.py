@@ -173,8 +173,11 @@ def test_editing_a_figure_module_reruns_its_figures(smoke, module, figures):
 @pytest.mark.slow
 def test_editing_the_curvature_measurement_reruns_curvature_not_training(smoke):
     """The other direction: checkpoint_curvature feeds the Hessian jobs and what reads them, never training."""
+    from biocredit.runs import grid
+
     jobs = _jobs_after_editing(smoke, "curvature/checkpoint.py")
-    assert jobs["curvature"] == 7 and "train" not in jobs and "activity" not in jobs
+    n_b_runs = len(grid(_merged_config(str(SMOKE.relative_to(REPO)))["generalization"]))  # one Hessian job a run
+    assert jobs["curvature"] == n_b_runs and "train" not in jobs and "activity" not in jobs
     assert {"summarize_generalization", "scorecard"} <= set(jobs) and not FIGURES_A & set(jobs)
 
 
@@ -186,9 +189,11 @@ def test_paper_preset_expands_the_grid(tmp_path):
     outputs = [line for line in text.splitlines() if line.strip().startswith("output:")]
     study_a_runs = [line for line in outputs if "results/runs/similarity/" in line and "checkpoints.pt" in line]
     # reach: seven arch rows (g0 0.5/1/1.5/2, tanh, Dale, sparse) x two rules x five seeds; Mante: the paper's
-    # N=400 row x two rules x five seeds
-    assert len(study_a_runs) == 7 * 2 * 5 + 2 * 5
-    assert sum("runs/similarity/mante/base400/" in line for line in study_a_runs) == 10
+    # N=400 row x two rules x five seeds; plus the equal-learning-rate check (BPTT at e-prop's lr on each dataset's
+    # first arch row, similarity.equal_lr_check) x five seeds
+    assert len(study_a_runs) == 7 * 2 * 5 + 2 * 5 + 2 * 5
+    assert sum("/bptt-lr0.0003/" in line for line in study_a_runs) == 2 * 5
+    assert sum("runs/similarity/mante/base400/" in line for line in study_a_runs) == 3 * 5  # with the check
     assert sum("runs/similarity/reach/dale/" in line for line in study_a_runs) == 10
     assert any("results/runs/generalization/smnist/" in line for line in outputs)  # study B on MNIST
 
@@ -238,7 +243,9 @@ def test_modprop_preset_plans_its_grid(tmp_path):
     import yaml
 
     seeds = yaml.safe_load((REPO / "config.yaml").read_text())["similarity"]["seeds"]  # the preset keeps them
-    assert len(runs) == 3 * len(seeds)  # reach on relu_dale x (bptt, modprop, bptt_random) x the seeds
+    # reach on relu_dale x (bptt, modprop, bptt_random, and BPTT at e-prop's lr for the equal-lr check) x the seeds
+    assert len(runs) == 4 * len(seeds)
+    assert sum("/bptt-lr0.0003/" in line for line in runs) == len(seeds)
     assert all("/reach/relu_dale/" in line for line in runs)
     assert sum("/modprop/" in line for line in runs) == len(seeds)
 
