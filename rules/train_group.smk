@@ -14,11 +14,11 @@ if group_seeds_on():
         output:
             checkpoints=expand(
                 "results/runs/similarity/{{task}}/{{arch}}/{{rule_name}}/seed{seed}/checkpoints.pt",
-                seed=config[STUDY_A]["seeds"],
+                seed=seeds_a(),
             ),
             metrics=expand(
                 "results/runs/similarity/{{task}}/{{arch}}/{{rule_name}}/seed{seed}/metrics.nc",
-                seed=config[STUDY_A]["seeds"],
+                seed=seeds_a(),
             ),
         log:
             "results/logs/train_group/similarity/{task}/{arch}/{rule_name}.log",
@@ -30,11 +30,11 @@ if group_seeds_on():
             ENV
         threads: 1
         resources:
-            mem_mb=2000 * len(config[STUDY_A]["seeds"]),
-            runtime=120 * len(config[STUDY_A]["seeds"]),
+            mem_mb=2000 * len(seeds_a()),
+            runtime=120 * len(seeds_a()),
         params:
             run=group_run_params,
-            seeds=config[STUDY_A]["seeds"],
+            seeds=seeds_a(),
             device=config["device"],
         script:
             "../scripts/train_group.py"

@@ -3,6 +3,8 @@ per-seed numbers against separate train() runs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -151,6 +153,28 @@ def test_one_diverging_seed_stops_alone(reach_task):
         _assert_same(g, s, exact=False)
 
 
+@pytest.mark.parametrize("rule", [BPTT(), EProp()], ids=lambda r: r.name)
+def test_each_seed_stops_at_its_own_update_as_its_separate_run(reach_task, rule):
+    """With a stop criterion, each seed of a group ends where its separate train() run ends (same checkpoints,
+    metrics and attributes); the seeds stop at different updates, so the test can tell them apart."""
+    cfg = TrainConfig(n_updates=40, lr=5e-3, batch_size=8, n_test_trials=16, checkpoints=tuple(range(0, 41, 4)),
+                      stop_metric="test_loss", stop_patience=1)
+    seeds = [1, 2, 3, 4]
+    free = [train(reach_task, ModelConfig(3, 12, 2), rule, cfg, seed=s, device="cpu", progress=False) for s in seeds]
+    # the stop level: the median over seeds of the test loss at update 20, so some seeds reach it and some do not
+    level = float(np.median([r.metrics.test_loss.sel(checkpoint=20) for r in free]))
+    cfg = replace(cfg, stop_at=level)
+    singles = [train(reach_task, ModelConfig(3, 12, 2), rule, cfg, seed=s, device="cpu", progress=False)
+               for s in seeds]
+    stops = [r.metrics.attrs["stopped_at"] for r in singles]
+    assert len(set(stops)) > 1, stops
+    group = train_group(reach_task, ModelConfig(3, 12, 2), rule, cfg, seeds, device="cpu")
+    for g, s in zip(group, singles, strict=True):
+        _assert_same(g, s, exact=False)
+        for key in ("stopped_at", "reached_criterion", "stop_criterion"):
+            assert g.metrics.attrs[key] == s.metrics.attrs[key], key
+
+
 @pytest.mark.parametrize("rule", [EPropRandom(n_hidden=12, n_out=2), RFLO(n_hidden=12, n_out=2), MDGL()],
                          ids=lambda r: r.name)
 def test_unsupported_rules_are_refused_by_name(reach_task, rule):
@@ -168,9 +192,9 @@ def test_bad_groups_are_refused(reach_task):
         train_group(reach_task, [ModelConfig(3, 12, 2)] * 2, BPTT(), _cfg(), [1, 2, 3], device="cpu")
     with pytest.raises(ValueError, match="grad_clip"):
         train_group(reach_task, ModelConfig(3, 12, 2), BPTT(), _cfg(grad_clip=1.0), [1, 2], device="cpu")
-    with pytest.raises(ValueError, match="stop criterion"):
-        train_group(reach_task, ModelConfig(3, 12, 2), BPTT(), _cfg(stop_at=0.5, stop_metric="test_accuracy"), [1, 2],
-                    device="cpu")
+    with pytest.raises(ValueError, match="'train_set_accuracy' is not one of them"):
+        train_group(reach_task, ModelConfig(3, 12, 2), BPTT(), _cfg(stop_at=0.5, stop_metric="train_set_accuracy"),
+                    [1, 2], device="cpu")
     with pytest.raises(ValueError, match="at least one seed"):
         train_group(reach_task, ModelConfig(3, 12, 2), BPTT(), _cfg(), [], device="cpu")
 
@@ -249,3 +273,63 @@ def test_group_on_cuda_matches_separate_cuda_runs(reach_task, rule):
     for seed, g in zip(SEEDS, group, strict=True):
         single = train(reach_task, ModelConfig(3, 12, 2), rule, cfg, seed=seed, device="cuda", progress=False)
         _assert_same(g, single, exact=False)
+
+
+@pytest.mark.slow
+def test_grouped_workflow_jobs_write_the_files_separate_jobs_write(tmp_path, mirror):
+    """The grouped path for real (CPU, smoke scale, stop criterion on): `group_seeds: true` trains each (arch, rule)'s
+    seeds as one train_group job, and every seed's checkpoint file is byte-identical, and its metrics the same, as
+    the per-seed train jobs write."""
+    import xarray as xr
+
+    from tests.conftest import REPO
+    from tests.test_workflow import SMOKE, snakemake
+
+    stop = tmp_path / "stop.yaml"  # the stop criterion is on (a level every run passes at its second checkpoint)
+    stop.write_text("similarity:\n  training: {stop_at: -10.0, stop_patience: 1}\n")
+    runs = [f"results/runs/similarity/reach/base/{r}/seed{s}/{f}" for r in ("bptt", "eprop") for s in (1, 2)
+            for f in ("checkpoints.pt", "metrics.nc")]
+    for mode in ("false", "true"):
+        group = tmp_path / f"group-{mode}.yaml"
+        group.write_text(f"group_seeds: {mode}\n")
+        snakemake("-d", str(tmp_path / mode), "--configfile", str(REPO / "config.yaml"), str(SMOKE), str(stop),
+                  str(group), "--cores", "1", *runs, env={"BIOCREDIT_DATA_MIRROR": str(mirror)})
+    assert (tmp_path / "true/results/logs/train_group/similarity/reach/base/eprop.log").exists()
+    assert not (tmp_path / "false/results/logs/train_group").exists()
+    for path in runs:
+        a, b = tmp_path / "false" / path, tmp_path / "true" / path
+        if path.endswith(".pt"):
+            assert a.read_bytes() == b.read_bytes(), path
+        else:
+            with xr.open_dataset(a) as da, xr.open_dataset(b) as db:
+                xr.testing.assert_identical(da.load(), db.load())
+                assert da.attrs["reached_criterion"] == 1 and da.attrs["stopped_at"] < da.sizes["update"]
+
+
+def test_group_seeds_auto_groups_where_cuda_is_present(tmp_path):
+    """`group_seeds: auto` plans train_group jobs when CUDA is present where the workflow is planned (pretended
+    here: a sitecustomize module makes torch.cuda.is_available() true in the Snakemake process), none otherwise."""
+    from tests.conftest import REPO
+    from tests.test_workflow import snakemake
+
+    fake = tmp_path / "fake_cuda"
+    fake.mkdir()
+    (fake / "sitecustomize.py").write_text("import torch\ntorch.cuda.is_available = lambda: True\n")
+    auto = tmp_path / "auto.yaml"
+    auto.write_text("group_seeds: auto\n")
+
+    def planned(env):
+        out = snakemake("-n", "-d", str(tmp_path / "w"), "--configfile", str(REPO / "config.yaml"), str(auto),
+                        env=env)
+        return {line.split()[0]: int(line.split()[1]) for line in (out.stdout + out.stderr).splitlines()
+                if line.startswith(("train ", "train_group "))}
+
+    import os
+
+    with_cuda = planned({"PYTHONPATH": os.pathsep.join([str(fake), os.environ.get("PYTHONPATH", "")])})
+    without = planned({})
+    assert with_cuda.get("train_group", 0) > 0 and "train_group" not in without
+    import yaml
+
+    n_seeds = len(yaml.safe_load((REPO / "config.yaml").read_text())["similarity"]["seeds"])
+    assert without["train"] - with_cuda["train"] == with_cuda["train_group"] * n_seeds  # one group per seed set

@@ -52,6 +52,8 @@ from biocredit.train import (
     has_finite_sets,
     resolve_device,
     seed_streams,
+    stop_criterion,
+    stop_now,
     weight_decay_term,
 )
 
@@ -59,6 +61,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["BatchedRNN", "train_group", "check_groupable", "batched_recurrence"]
 
+#: per-checkpoint metrics train_group logs (a stop criterion may read the first two)
+GROUP_CKPT_METRICS = ("test_loss", "test_accuracy")
 #: parameter names in :class:`~biocredit.model.RateRNN`'s order (its ``state_dict`` and ``parameters()``)
 PARAM_NAMES = ("w_in", "w_rec", "b", "w_out", "b_out", "a0")
 
@@ -88,9 +92,9 @@ def check_groupable(task, rule: LearningRule, config: TrainConfig) -> None:
     if config.grad_clip > 0:
         raise ValueError(f"train_group does not support grad_clip > 0 (got {config.grad_clip}): the clip norm is "
                          "per seed; train these seeds separately")
-    if config.stop_at is not None:
-        raise ValueError(f"train_group does not support a stop criterion (stop_at = {config.stop_at}): each seed "
-                         "would stop at its own update; train these seeds separately")
+    if config.stop_at is not None and config.stop_metric not in GROUP_CKPT_METRICS:
+        raise ValueError(f"train_group stops a seed on a metric it logs per checkpoint {GROUP_CKPT_METRICS}; "
+                         f"stop_metric = {config.stop_metric!r} is not one of them: train these seeds separately")
 
 
 class _BatchedRecurrence(torch.autograd.Function):
@@ -293,6 +297,8 @@ def train_group(
                 for _ in seeds]
     states: list[list[dict[str, torch.Tensor]]] = [[] for _ in seeds]
     diverged_at = [-1] * k_all
+    stopped_at = [n] * k_all
+    reached = [0] * k_all
     active = list(range(k_all))
 
     def seed_losses(x, batches, use_rule, which):
@@ -322,6 +328,13 @@ def train_group(
                 per_ckpt[i]["test_loss"][c] = float(task.loss(y_i, tests[i]))
                 per_ckpt[i]["test_accuracy"][c] = task.accuracy(y_i, tests[i])
                 states[i].append(model.state(i))
+            # a seed that meets the stop criterion ends here, as its separate run would (the network keeps running
+            # in the batch on a copy of another's data; its numbers are no longer used)
+            for i in list(active):
+                if (config.stop_at is not None and step > 0
+                        and stop_now(per_ckpt[i][config.stop_metric][: c + 1], config)):
+                    reached[i], stopped_at[i] = 1, step
+                    active.remove(i)
         if step == n or not active:
             break
         batches = [task.sample_batch(config.batch_size, rngs[i]).to(dev) if i in active else None
@@ -341,7 +354,7 @@ def train_group(
                           strict=True))
         for i in list(active):
             if not math.isfinite(values[i][2]):
-                diverged_at[i] = step
+                diverged_at[i] = stopped_at[i] = step
                 active.remove(i)
                 log.warning("seed %d: non-finite loss at update %d; it stops and is marked diverged", seeds[i], step)
         if not active:
@@ -376,10 +389,9 @@ def train_group(
                 "seed": seed,
                 "task": task.name,
                 "diverged_at": diverged_at[i],
-                # as train(): no stop criterion here (refused above), so a run ends at the cap or where it diverged
-                "stopped_at": diverged_at[i] if diverged_at[i] >= 0 else n,
-                "reached_criterion": 0,
-                "stop_criterion": "",
+                "stopped_at": stopped_at[i],
+                "reached_criterion": reached[i],
+                "stop_criterion": stop_criterion(config),
                 "train_config": json.dumps(asdict(config)),
                 "model_config": json.dumps(configs[i].to_dict()),
             },

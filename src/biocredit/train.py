@@ -171,7 +171,16 @@ def adapted_penalty(penalty: float, activity: float, task_loss: float, decay: fl
     return penalty * decay if penalty * activity >= task_loss / 2 else penalty
 
 
-def _stop_now(values: np.ndarray, config: TrainConfig) -> bool:
+def stop_criterion(config: TrainConfig) -> str:
+    """The stop criterion as the metrics log records it: ``""`` when off, else e.g.
+    ``"test_accuracy >= 0.95 x2"``."""
+    if config.stop_at is None:
+        return ""
+    op = "<=" if config.stop_metric.endswith("_loss") else ">="
+    return f"{config.stop_metric} {op} {config.stop_at:g} x{config.stop_patience}"
+
+
+def stop_now(values: np.ndarray, config: TrainConfig) -> bool:
     """Whether the last ``stop_patience`` checkpoint values (so far) all meet the stop criterion."""
     last = values[-config.stop_patience:]
     return len(last) == config.stop_patience and all(
@@ -430,7 +439,7 @@ def train(
                     per_ckpt[f"{prefix}_loss"][k] = float(task.loss(y_b, b))
                 per_ckpt[f"{prefix}_accuracy"][k] = task.accuracy(y_b, b)
             states.append({name: p.detach().cpu().clone() for name, p in model.state_dict().items()})
-            if config.stop_at is not None and step > 0 and _stop_now(per_ckpt[config.stop_metric][: k + 1], config):
+            if config.stop_at is not None and step > 0 and stop_now(per_ckpt[config.stop_metric][: k + 1], config):
                 reached = 1
                 break
         if step == n:
@@ -477,9 +486,7 @@ def train(
             "diverged_at": diverged_at,
             "stopped_at": int(step) if reached or diverged_at >= 0 else n,
             "reached_criterion": reached,
-            "stop_criterion": "" if config.stop_at is None else
-            f"{config.stop_metric} {'<=' if config.stop_metric.endswith('_loss') else '>='} {config.stop_at:g} "
-            f"x{config.stop_patience}",
+            "stop_criterion": stop_criterion(config),
             "train_config": json.dumps(asdict(config)),
             "model_config": json.dumps(model_config.to_dict()),
         },
