@@ -5,27 +5,18 @@ numbers we have, not what a rerun would give.
 
     python benchmarks/replay_verdicts.py > /tmp/replay.md
 
-Rules per claim (thresholds from config.yaml): A2, A3 (per level, combined), A5 and B1 (per rule, combined):
-equivalence of the stored CI against the margin (A5: similarity.dynamics.margin); A6: each metric's stored CI
-against its own margin (similarity.metric_margins), then the agreement rule; B4: the stored Spearman ρ and n give a
-Fisher-z CI (Bonett-Wright), directional against generalization.claims.thresholds.correlation; B2 (mean and spread
-parts), B3, B7: no interval is stored, so significant (p < 0.05) in the claimed direction reads holds, significant
-the other way fails, else inconclusive; A4, A7, B5, B6 store no interval to replay: their two-valued verdict is
-kept and marked (kept). Printed: a table of replayed verdicts per file and the holds<->fails contradictions between
-the seed sets that repeat one configuration.
+The rules per claim are biocredit.verdicts.replay's (thresholds from config.yaml); A4, A7, B5, B6 store no interval
+to replay: their two-valued verdict is kept and marked (kept). Printed: a table of replayed verdicts per file and
+the holds<->fails contradictions between the seed sets that repeat one configuration.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
-import yaml
-from scipy import stats as sps
-
-from biocredit.claims import FAILS, HOLDS, INCONCLUSIVE, NOT_TESTABLE, combine, directional_verdict, equivalence_verdict
-from biocredit.claims.study_a import a6_verdict
+from biocredit.claims import FAILS, HOLDS
+from biocredit.verdicts import replay, replay_thresholds
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = {
@@ -42,57 +33,8 @@ PAIRS = [("default 1-5", "default 101-105"), ("N=200 1-5", "N=200 101-105"),
          ("A 10 seeds 1-10", "A 10 seeds 101-110"), ("B 10 seeds 1-10", "B 10 seeds 101-110")]
 
 
-def _thresholds() -> dict:
-    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
-    schema = yaml.safe_load((ROOT / "rules/schemas/config.schema.yaml").read_text())
-    sim = schema["properties"]["similarity"]["properties"]
-    corr = (schema["properties"]["generalization"]["properties"]["claims"]["properties"]["thresholds"]["properties"]
-            ["correlation"]["default"])
-    return {"margin": cfg["similarity"]["equivalence_margin"], "metric_margins": cfg["similarity"]["metric_margins"],
-            "dsa_margin": cfg["similarity"].get("dynamics", {}).get("margin",
-                                                                    sim["dynamics"]["properties"]["margin"]["default"]),
-            "correlation": corr}
-
-
-def _by_p(value, p, direction=1) -> str:
-    if value is None or p is None or not math.isfinite(value):
-        return INCONCLUSIVE
-    if p < 0.05:
-        return HOLDS if direction * value > 0 else FAILS
-    return INCONCLUSIVE
-
-
-def replay(row: dict, t: dict) -> tuple[str, bool]:
-    """(verdict, replayed): the row's verdict under the three-valued rules from its stored numbers; ``replayed``
-    False when nothing stored can be replayed and the stored verdict is kept."""
-    fig = row["figure"]
-    kept = {True: HOLDS, False: FAILS, None: NOT_TESTABLE}[row.get("holds")]
-    if fig == "A2" and row.get("ci"):
-        return equivalence_verdict(row["ci"], row.get("margin", t["margin"])), True
-    if fig == "A3" and row.get("levels"):
-        return combine([equivalence_verdict(lv["ci"], row.get("margin", t["margin"])) for lv in row["levels"]]), True
-    if fig == "A5" and row.get("ci"):
-        return equivalence_verdict(row["ci"], t["dsa_margin"]), True
-    if fig == "A6" and row.get("metrics"):
-        margins = {"procrustes": t["margin"], **t["metric_margins"]}
-        return a6_verdict({m: equivalence_verdict(v["ci"], margins[m]) for m, v in row["metrics"].items()}), True
-    if fig == "B1" and isinstance(row.get("rules"), list):
-        return combine([equivalence_verdict(r["ci"], row.get("margin", 0.05)) for r in row["rules"]]), True
-    if fig == "B2" and "p_spread" in row:
-        return combine([_by_p(row.get("value"), row.get("p")),
-                        _by_p((row.get("sd_ratio") or math.nan) - 1, row.get("p_spread"))]), True
-    if fig in ("B3", "B7") and row.get("p") is not None:
-        return _by_p(row.get("value"), row.get("p")), True
-    if fig == "B4" and row.get("value") is not None and row.get("n", 0) > 3:
-        rho, n = row["value"], row["n"]
-        se, z = math.sqrt((1 + rho * rho / 2) / (n - 3)), sps.norm.ppf(0.975)
-        ci = (math.tanh(math.atanh(rho) - z * se), math.tanh(math.atanh(rho) + z * se))
-        return directional_verdict(ci, sesoi=t["correlation"]), True
-    return kept, False
-
-
 def main() -> None:
-    t = _thresholds()
+    t = replay_thresholds(ROOT / "config.yaml")
     columns = {}
     for name, path in FILES.items():
         rows = json.loads((ROOT / path).read_text())

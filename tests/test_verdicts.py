@@ -69,3 +69,43 @@ def test_three_values_and_contradictions(tmp_path, capsys):
     fb.write_text(json.dumps(list(b.values())))
     assert main([f"one={fa}", f"two={fb}", "--contradictions", "one", "two"]) == 0
     assert "holds/fails contradictions between one and two: 1 (A2-x)" in capsys.readouterr().out
+
+
+def test_replay_reads_stored_two_valued_rows_with_the_three_valued_rules(tmp_path, capsys):
+    """A row stored before verdicts had three values: its stored CI is read against the margin (equivalence), so a
+    CI crossing the margin that the two-valued rule called 'fails' becomes inconclusive; a row that already has a
+    verdict is left alone; ``#A`` keeps study A's rows of a file."""
+    from biocredit.verdicts import replay, replay_thresholds
+
+    t = {"margin": 0.05, "metric_margins": {"cka": 0.0785, "cca": 0.0555}, "dsa_margin": 0.0785,
+         "correlation": 0.1, "alpha": 0.05}
+    inside = _row("A2-x", True, value=0.01, ci=(-0.02, 0.04)) | {"figure": "A2"}
+    across = _row("A2-y", False, value=0.045, ci=(0.03, 0.06)) | {"figure": "A2"}
+    outside = _row("A2-z", False, value=0.09, ci=(0.06, 0.12)) | {"figure": "A2"}
+    assert replay(inside, t) == ("holds", True)
+    assert replay(across, t) == ("inconclusive", True)
+    assert replay(outside, t) == ("fails", True)
+    new = _row("A2-w", None) | {"verdict": "inconclusive"}
+    assert replay(new, t) == ("inconclusive", False)
+    # B4: Fisher-z interval of rho = 0.5 with n = 10 crosses 0.1 (se = sqrt(1.125/7) = 0.40; z = 0.549 +- 0.79)
+    b4 = {"id": "B4-t", "figure": "B4", "holds": True, "value": 0.5, "n": 10, "claim": "c"}
+    assert replay(b4, t) == ("inconclusive", True)
+
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps([across, outside, {"id": "B1-s", "figure": "B1", "holds": True, "claim": "b",
+                                               "rules": [{"ci": [-0.01, 0.02]}], "margin": 0.05}]))
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("similarity: {equivalence_margin: 0.05}\n")
+    schema = tmp_path / "rules/schemas/config.schema.yaml"
+    schema.parent.mkdir(parents=True)
+    schema.write_text(json.dumps({"properties": {
+        "similarity": {"properties": {"equivalence_margin": {"default": 0.05},
+                                      "metric_margins": {"default": {"cka": 0.0785, "cca": 0.0555}},
+                                      "dynamics": {"properties": {"margin": {"default": 0.0785}}}}},
+        "generalization": {"properties": {"claims": {"properties": {"sesoi_correlation": {"default": 0.1}}}}},
+        "verdicts": {"properties": {"level": {"default": 0.95}}}}}))
+    assert replay_thresholds(cfg)["margin"] == 0.05
+    assert main([f"old={f}#A", "--replay", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "| A2-y | paper says A2-y | *inconclusive*† 0.045 [0.03, 0.06] n=10 |" in out
+    assert "| A2-z | paper says A2-z | fails† 0.09" in out and "B1-s" not in out
