@@ -18,13 +18,20 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 
 setup: $(BIN)/.installed
 
+CORES ?= $(shell nproc 2>/dev/null || echo 1)
+
 run: setup  ## the default config: every figure at a reduced scale
 	$(BIN)/python -m biocredit.configcheck config.yaml
-	$(BIN)/snakemake --cores all
+	$(BIN)/snakemake --cores $(CORES) -n --quiet rules 2>/dev/null | $(BIN)/python -m biocredit.plan start --preset default --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/python -m biocredit.plan end
 
 smoke: setup  ## the whole DAG at toy scale, in results/ (a few minutes)
 	$(BIN)/python -m biocredit.configcheck config.yaml tests/smoke/config.yaml
-	$(BIN)/snakemake --cores all --configfile config.yaml tests/smoke/config.yaml
+	$(BIN)/snakemake --cores $(CORES) -n --quiet rules --configfile config.yaml tests/smoke/config.yaml 2>/dev/null \
+	  | $(BIN)/python -m biocredit.plan start --preset smoke --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES) --configfile config.yaml tests/smoke/config.yaml
+	$(BIN)/python -m biocredit.plan end
 
 test: setup  ## every test, slow ones included (what CI runs)
 	$(BIN)/python -m pytest
