@@ -109,3 +109,13 @@ def test_replay_reads_stored_two_valued_rows_with_the_three_valued_rules(tmp_pat
     out = capsys.readouterr().out
     assert "| A2-y | paper says A2-y | *inconclusive*† 0.045 [0.03, 0.06] n=10 |" in out
     assert "| A2-z | paper says A2-z | fails† 0.09" in out and "B1-s" not in out
+
+
+def test_an_old_row_without_an_interval_keeps_its_verdict_marked_two_valued():
+    from biocredit.verdicts import cell, replayed
+
+    t = {"margin": 0.05, "metric_margins": {}, "dsa_margin": 0.0785, "correlation": 0.1, "alpha": 0.05}
+    old = {"id": "A7-x", "figure": "A7", "holds": True, "value": 0.1, "n": 10, "claim": "c"}
+    new = old | {"verdict": "holds"}
+    rows = replayed({"old": old, "new": new}, t)
+    assert cell(rows["old"]) == "**holds**‡ 0.1 n=10" and cell(rows["new"]) == "**holds** 0.1 n=10"

@@ -9,8 +9,8 @@ figure, e.g. the study-A slice has no study-B rows). Several claims files for on
 A file may end in ``#PREFIX`` to keep only the claims whose id starts with it (``claims.json#A``: study A's rows).
 Cells show three values, **holds**, fails and *inconclusive*. Rows written before verdicts had three values show
 their two-valued ``holds``, or with ``--replay config.yaml`` the verdict the three-valued rules give their stored
-numbers (:func:`replay`; marked ``†``). ``--contradictions A B`` also counts the claims that hold in column A and
-fail in column B or the other way round.
+numbers (:func:`replay`; marked ``†``; ``‡``: an old row with no interval to replay, its two-valued verdict kept).
+``--contradictions A B`` also counts the claims that hold in column A and fail in column B or the other way round.
 """
 
 from __future__ import annotations
@@ -149,11 +149,15 @@ def replay(row: dict, t: dict) -> tuple[str, bool]:
 
 
 def replayed(rows: dict[str, dict], t: dict) -> dict[str, dict]:
-    """Rows with the replayed three-valued verdict (and ``replayed: True``) where :func:`replay` could replay one."""
+    """Rows with the replayed three-valued verdict (and ``replayed: True``) where :func:`replay` could replay one;
+    an old row without an interval to replay keeps its two-valued verdict, marked ``two_valued: True``."""
     out = {}
     for cid, row in rows.items():
         verdict, done = replay(row, t)
-        out[cid] = row | {"verdict": verdict, "replayed": True} if done else row
+        if done:
+            out[cid] = row | {"verdict": verdict, "replayed": True}
+        else:
+            out[cid] = row if "verdict" in row else row | {"two_valued": True}
     return out
 
 
@@ -166,7 +170,7 @@ def cell(row: dict | None) -> str:
     if reason is not None:
         return f"not testable: {reason}"
     parts = [{HOLDS: "**holds**", FAILS: "fails", INCONCLUSIVE: "*inconclusive*"}.get(verdict_of(row), "?")
-             + ("†" if row.get("replayed") else ""), _number(row.get("value"))]
+             + ("†" if row.get("replayed") else "‡" if row.get("two_valued") else ""), _number(row.get("value"))]
     ci = row.get("ci")
     if isinstance(ci, list | tuple) and len(ci) == 2:
         parts.append(f"[{_number(ci[0])}, {_number(ci[1])}]")
