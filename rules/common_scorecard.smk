@@ -34,3 +34,16 @@ def scorecard_level():
     """The matched accuracy level of the Procrustes column: the middle of `similarity.matched_levels`."""
     levels = config["similarity"]["matched_levels"]
     return levels[len(levels) // 2]
+
+
+def headline_figures():
+    """The landing page's two study figures, (png, caption): A2 on the first dataset study A uses, B2 on study B's
+    first task."""
+    figs = []
+    if similarity_datasets():
+        d = similarity_datasets()[0]
+        figs.append((f"results/figures/A/A2_{d}.png", f"Study A: distance to {d} at matched accuracy (A2)"))
+    if B_CFG["tasks"]:
+        task = B_CFG["tasks"][0]
+        figs.append((f"results/figures/B/B2_{task}.png", f"Study B: generalization gap of each rule on {task} (B2)"))
+    return figs

@@ -36,6 +36,7 @@ rule report_landing:
         datasets="results/datasets.json",
         scorecard="results/scorecard.csv",
         png="results/scorecard.png",
+        figures=[f for f, _ in headline_figures()],
         lib=lib("stages.scorecard"),
     output:
         "results/report/landing.rst",
@@ -46,5 +47,6 @@ rule report_landing:
     params:
         b_tasks=B_CFG["tasks"],
         preset=config["preset"],
+        captions=[c for _, c in headline_figures()],
     script:
         "../scripts/report_landing.py"

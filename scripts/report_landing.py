@@ -5,4 +5,4 @@ from biocredit.stages.scorecard import write_landing
 
 configure(snakemake.log[0])
 write_landing(snakemake.input.claims, snakemake.input.datasets, snakemake.input.scorecard, snakemake.input.png,
-              snakemake.output[0], **dict(snakemake.params.items()))
+              snakemake.output[0], figures=list(snakemake.input.figures), **dict(snakemake.params.items()))

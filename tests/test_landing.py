@@ -53,6 +53,13 @@ def test_landing_page_has_claims_scorecard_and_datasets(tmp_path):
     for metric in sc.METRICS:
         assert " ".join(metric.label.split()) in page
     assert not math.isnan(rows[0]["trace_b"])
+    # with headline figures: verdicts first, then the figures (embedded), then the scorecard
+    heads = landing_rst(CLAIMS, DATASETS, rows, uri, b_tasks=["sdigits"], preset="smoke",
+                        figures=[("Study A figure", "data:image/png;base64,QUFB"), ("Study B figure", uri)])
+    page = render(heads, tmp_path)
+    assert page.index("Claims and verdicts") < page.index("Study A figure") < page.index("Study B figure") < page.index(
+        "Rule scorecard")
+    assert 'src="data:image/png;base64,QUFB"' in page
 
 
 def test_an_untestable_claim_is_not_counted_as_failing(tmp_path):

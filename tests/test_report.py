@@ -85,7 +85,7 @@ def test_report_landing_page_shows_scorecard_claims_and_datasets(report):
     repo, page = report
     words = plain(page)
     assert "Study A, neural similarity" in words and "Study B, generalization and curvature" in words
-    # the scorecard: figure embedded, one table row per rule, first on the page
+    # the scorecard: figure embedded, one table row per rule
     png = (repo / "results/scorecard.png").read_bytes()
     assert base64.b64encode(png).decode() in page.replace("\\/", "/"), "scorecard figure not on the landing page"
     assert "Rule scorecard (mean over seeds [95% bootstrap CI]; – = not run)" in words
@@ -103,5 +103,9 @@ def test_report_landing_page_shows_scorecard_claims_and_datasets(report):
         assert f"{d['dataset']} A {d['task']} {d['status']}" in words, d
         if d["status"] == "skipped":
             assert plain(d["reason"]) in words
-    assert words.index("Rule scorecard (mean over seeds") < words.index("Claims and verdicts") < words.index(
-        "Datasets dataset study task status")
+    # verdicts first, then the two study figures (A2, B2), the scorecard and the datasets
+    assert words.index("Claims and verdicts") < words.index("Headline figures") < words.index(
+        "Rule scorecard (mean over seeds") < words.index("Datasets dataset study task status")
+    for fig in sorted((repo / "results/figures").glob("*/A2_*.png"))[:1] + sorted(
+            (repo / "results/figures").glob("*/B2_*.png"))[:1]:
+        assert base64.b64encode(fig.read_bytes()).decode() in page.replace("\\/", "/"), f"{fig.name} not on the page"

@@ -118,12 +118,17 @@ def png_data_uri(png: bytes) -> str:
 
 
 def landing_rst(claims: list[dict], datasets: list[dict], scorecard_rows: list[dict], scorecard_png: str, *,
-                b_tasks: Sequence[str], preset: str) -> str:
-    """The landing page's results section as reStructuredText: the scorecard (figure and table), the claims with
-    their verdicts, and the datasets. ``scorecard_png`` is the figure's URI (a data URI, :func:`png_data_uri`, to
-    embed it)."""
+                b_tasks: Sequence[str], preset: str, figures: Sequence[tuple[str, str]] = ()) -> str:
+    """The landing page's results section as reStructuredText: the claims with their verdicts first, then the
+    headline figures (``figures``: (caption, URI) pairs, e.g. A2 and B2), the scorecard (figure and table) and the
+    datasets. URIs are data URIs (:func:`png_data_uri`) so that the page carries the figures itself."""
     skipped = [d["dataset"] for d in datasets if d.get("status") == "skipped"]
-    parts = [
+    parts = [_heading("Claims"), claims_table(claims)]
+    if figures:
+        parts.append(_heading("Headline figures"))
+        for caption, uri in figures:
+            parts += [f"**{caption}**\n", _image(uri, caption)]
+    parts += [
         _heading("Rule scorecard"),
         "Every learning rule on every axis of both studies (rows: rules; a dash where a study does not run the "
         "rule). Study A: final task accuracy and Procrustes distance to the recordings at matched accuracy; study "
@@ -132,8 +137,6 @@ def landing_rst(claims: list[dict], datasets: list[dict], scorecard_rows: list[d
         f"(``results/scorecard.csv``), preset **{preset}**.\n",
         _image(scorecard_png, "rule scorecard figure"),
         scorecard_table(scorecard_rows, METRICS),
-        _heading("Claims"),
-        claims_table(claims),
         _heading("Datasets"),
         (f"Skipped: {', '.join(skipped)} (the reason is in the table; their jobs and figures are left out, nothing "
          "else is affected)." if skipped else "Every configured dataset was used.") + "\n",

@@ -75,11 +75,14 @@ def write_scorecard(
 
 
 def write_landing(claims: str, datasets: str, scorecard: str, scorecard_png: str, out: str, *,
-                  b_tasks: list[str], preset: str) -> None:
-    """The landing page from ``results/claims.json``, ``results/datasets.json`` and the
-    scorecard CSV, written atomically."""
+                  b_tasks: list[str], preset: str, figures: list[str] = (), captions: list[str] = ()) -> None:
+    """The landing page from ``results/claims.json``, ``results/datasets.json``, the scorecard CSV and the headline
+    figures (``figures``: PNG paths, each with its ``captions`` entry), written atomically."""
+    if len(figures) != len(captions):
+        raise ValueError(f"write_landing got {len(figures)} figures and {len(captions)} captions")
+    heads = [(c, png_data_uri(Path(f).read_bytes())) for f, c in zip(figures, captions, strict=True)]
     text = landing_rst(json.loads(Path(claims).read_text()), json.loads(Path(datasets).read_text()),
                        read_csv(Path(scorecard).read_text()), png_data_uri(Path(scorecard_png).read_bytes()),
-                       b_tasks=b_tasks, preset=preset)
+                       b_tasks=b_tasks, preset=preset, figures=heads)
     with atomic_path(out) as tmp:
         Path(tmp).write_text(text)
