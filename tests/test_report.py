@@ -103,9 +103,9 @@ def test_report_landing_page_shows_scorecard_claims_and_datasets(report):
         assert f"{d['dataset']} A {d['task']} {d['status']}" in words, d
         if d["status"] == "skipped":
             assert plain(d["reason"]) in words
-    # verdicts first, then the two study figures (A2, B2), the scorecard and the datasets
+    # verdicts first, then the two study figures (A2, B3), the scorecard and the datasets
     assert words.index("Claims and verdicts") < words.index("Headline figures") < words.index(
         "Rule scorecard (mean over seeds") < words.index("Datasets dataset study task status")
     for fig in sorted((repo / "results/figures").glob("*/A2_*.png"))[:1] + sorted(
-            (repo / "results/figures").glob("*/B2_*.png"))[:1]:
+            (repo / "results/figures").glob("*/B3_*.png"))[:1]:
         assert base64.b64encode(fig.read_bytes()).decode() in page.replace("\\/", "/"), f"{fig.name} not on the page"

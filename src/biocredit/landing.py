@@ -120,7 +120,7 @@ def png_data_uri(png: bytes) -> str:
 def landing_rst(claims: list[dict], datasets: list[dict], scorecard_rows: list[dict], scorecard_png: str, *,
                 b_tasks: Sequence[str], preset: str, figures: Sequence[tuple[str, str]] = ()) -> str:
     """The landing page's results section as reStructuredText: the claims with their verdicts first, then the
-    headline figures (``figures``: (caption, URI) pairs, e.g. A2 and B2), the scorecard (figure and table) and the
+    headline figures (``figures``: (caption, URI) pairs, e.g. A2 and B3), the scorecard (figure and table) and the
     datasets. URIs are data URIs (:func:`png_data_uri`) so that the page carries the figures itself."""
     skipped = [d["dataset"] for d in datasets if d.get("status") == "skipped"]
     parts = [_heading("Claims"), claims_table(claims)]
