@@ -119,3 +119,12 @@ def test_an_old_row_without_an_interval_keeps_its_verdict_marked_two_valued():
     new = old | {"verdict": "holds"}
     rows = replayed({"old": old, "new": new}, t)
     assert cell(rows["old"]) == "**holds**‡ 0.1 n=10" and cell(rows["new"]) == "**holds** 0.1 n=10"
+
+
+def test_a_folder_of_claim_files_is_one_column(tmp_path):
+    d = tmp_path / "claims"
+    d.mkdir()
+    (d / "B2-t.json").write_text(json.dumps(_row("B2-t", False)))
+    (d / "A2-t.json").write_text(json.dumps(_row("A2-t", True)))
+    assert list(load_claims([d])) == ["A2-t", "B2-t"]  # name order
+    assert list(load_claims([f"{d}#B"])) == ["B2-t"]

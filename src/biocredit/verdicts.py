@@ -6,7 +6,8 @@ default preset on two seed sets, smoke), each cell the measured verdict with its
 
 prints a Markdown table. A claim that a column's results do not have is ``—`` there (that preset does not make the
 figure, e.g. the study-A slice has no study-B rows). Several claims files for one column are joined with commas.
-A file may end in ``#PREFIX`` to keep only the claims whose id starts with it (``claims.json#A``: study A's rows).
+A file may be a folder (every ``*.json`` in it) and may end in ``#PREFIX`` to keep only the claims whose id starts
+with it (``claims.json#A``: study A's rows).
 Cells show three values, **holds**, fails and *inconclusive*. Rows written before verdicts had three values show
 their two-valued ``holds``, or with ``--replay config.yaml`` the verdict the three-valued rules give their stored
 numbers (:func:`replay`; marked ``†``; ``‡``: an old row with no interval to replay, its two-valued verdict kept).
@@ -44,8 +45,14 @@ def load_claims(paths: list[str | Path]) -> dict[str, dict]:
     rows). A repeated id is an error naming both files."""
     rows: dict[str, dict] = {}
     where: dict[str, str] = {}
+    files: list[tuple[str, str]] = []
     for spec in paths:
         path, _, prefix = str(spec).partition("#")
+        if Path(path).is_dir():  # a folder: every claims file in it, in name order
+            files += [(str(f), prefix) for f in sorted(Path(path).glob("*.json"))]
+        else:
+            files.append((path, prefix))
+    for path, prefix in files:
         try:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError) as err:
