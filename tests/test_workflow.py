@@ -11,6 +11,7 @@ import sys
 import pytest
 import xarray as xr
 
+from biocredit.plan import job_counts
 from tests.conftest import REPO, data_mirror
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -130,19 +131,6 @@ def _jobs_after_editing(smoke, module: str) -> dict[str, int]:
     finally:
         path.write_text(text)
     return job_counts(out.stdout + out.stderr)
-
-
-def job_counts(text: str) -> dict[str, int]:
-    """Rule -> number of jobs from the "Job stats" table of a Snakemake run or dry run (empty: nothing to do)."""
-    counts = {}
-    if "Job stats:" not in text:
-        return counts
-    for line in text.split("Job stats:", 1)[1].splitlines()[3:]:
-        parts = line.split()
-        if len(parts) != 2 or parts[0] == "total":
-            break
-        counts[parts[0]] = int(parts[1])
-    return counts
 
 
 FIGURES_A = {f"figure_a{k}" for k in range(1, 8)}
