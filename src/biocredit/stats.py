@@ -227,35 +227,74 @@ def _clean(x) -> np.ndarray:
     return x[np.isfinite(x)]
 
 
-def _permutation_p(a: np.ndarray, b: np.ndarray, alternative: str, n_perm: int, rng: np.random.Generator) -> float:
-    """Permutation p-value of ``mean(a) - mean(b)`` (``alternative``: ``"greater"``, ``"less"`` or ``"two-sided"``,
-    i.e. ``|diff|``) under exchangeability of the pooled values: exact over all ``C(n_a + n_b, n_a)`` relabellings
-    (the observed one included) when there are at most ``n_perm``, otherwise Monte Carlo with ``n_perm`` random
-    relabellings drawn from ``rng`` and the ``(1 + hits)/(1 + n_perm)`` estimate. A relabelling whose statistic
-    lies within ``1e-10 · max|pooled|`` below the observed one counts as a tie (at least as extreme): sums of the
-    same values in another order differ in their last bits."""
-    pooled = np.concatenate([a, b])
-    n_a, n_b = a.size, b.size
-    total = pooled.sum()
-    observed = a.mean() - b.mean()
-    ref = {"greater": observed, "less": -observed, "two-sided": abs(observed)}[alternative]
-    tol = 1e-10 * float(np.abs(pooled).max())  # ties in exact arithmetic must count as ties
-
-    def stat(sum_a: np.ndarray) -> np.ndarray:
-        d = sum_a / n_a - (total - sum_a) / n_b
-        return {"greater": d, "less": -d, "two-sided": np.abs(d)}[alternative]
-
-    n_splits = math.comb(n_a + n_b, n_a)
-    if n_splits <= n_perm:
-        idx = np.array(list(itertools.combinations(range(n_a + n_b), n_a)), dtype=np.intp)
-        return float(np.mean(stat(pooled[idx].sum(axis=1)) >= ref - tol))
-    hits = 0
-    chunk = max(1, _CHUNK_ELEMENTS // pooled.size)
+def _relabellings(n: int, n_a: int, n_perm: int, rng: np.random.Generator, width: int = 1):
+    """Chunks of relabellings of ``n`` pooled units, each row the indices of the units labelled "a" (``n_a`` of
+    them, followed by the rest): all ``C(n, n_a)`` when there are at most ``n_perm`` (the observed one among them),
+    else ``n_perm`` random permutations from ``rng``. ``width``: elements per unit, to size the chunks."""
+    if math.comb(n, n_a) <= n_perm:
+        idx = np.array(list(itertools.combinations(range(n), n_a)), dtype=np.intp).reshape(-1, n_a)
+        yield idx
+        return
+    chunk = max(1, _CHUNK_ELEMENTS // (n * width))
     for start in range(0, n_perm, chunk):
         m = min(chunk, n_perm - start)
-        shuffled = rng.permuted(np.broadcast_to(pooled, (m, pooled.size)), axis=1)
-        hits += int(np.sum(stat(shuffled[:, :n_a].sum(axis=1)) >= ref - tol))
-    return (1.0 + hits) / (1.0 + n_perm)
+        yield rng.permuted(np.broadcast_to(np.arange(n), (m, n)), axis=1)[:, :n_a]
+
+
+def permutation_p(
+    a: np.ndarray,
+    b: np.ndarray,
+    alternative: str = "two-sided",
+    n_perm: int = 20000,
+    rng: np.random.Generator | None = None,
+    statistic: Callable[[np.ndarray, np.ndarray], float] | None = None,
+) -> float:
+    """The project's one permutation test: p-value of a two-group statistic under exchangeability of whole units.
+
+    ``a`` and ``b`` hold one unit per row (a run's scalar, or a run's curve as a row). ``statistic(a, b)`` (default:
+    ``mean(a) − mean(b)``, computed vectorised) is compared one-sided (``"greater"``, ``"less"``) or by its
+    absolute value (``"two-sided"``). Exact over all ``C(n_a + n_b, n_a)`` relabellings (the observed one included)
+    when there are at most ``n_perm``, otherwise Monte Carlo with ``n_perm`` random relabellings from ``rng`` and
+    the ``(1 + hits)/(1 + n_perm)`` estimate. A relabelling whose statistic lies within ``1e-10 · max|pooled|`` below
+    the observed one counts as a tie (at least as extreme): sums of the same values in another order differ in their
+    last bits. A relabelling whose statistic is not finite counts as less extreme.
+    """
+    if alternative not in ("two-sided", "greater", "less"):
+        raise ValueError(f"alternative must be 'two-sided', 'greater' or 'less', got {alternative!r}")
+    rng = np.random.default_rng(0) if rng is None else rng
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    pooled = np.concatenate([a, b])
+    n_a, n = len(a), len(pooled)
+    finite = pooled[np.isfinite(pooled)]
+    tol = 1e-10 * float(np.abs(finite).max()) if finite.size else 0.0  # ties in exact arithmetic count as ties
+
+    def oriented(d):
+        return {"greater": d, "less": -d, "two-sided": np.abs(d)}[alternative]
+
+    if statistic is None:
+        total = pooled.sum()
+
+        def stats_of(idx):
+            sum_a = pooled[idx].sum(axis=1)
+            return sum_a / n_a - (total - sum_a) / (n - n_a)
+
+        observed = a.mean() - b.mean()
+    else:
+        def stats_of(idx):
+            mask = np.zeros((len(idx), n), dtype=bool)
+            np.put_along_axis(mask, idx, True, axis=1)
+            return np.array([statistic(pooled[m], pooled[~m]) for m in mask])
+
+        observed = statistic(a, b)
+    ref = oriented(observed)
+    width = max(1, pooled[0].size) if n else 1
+    hits = total_draws = 0
+    exact = math.comb(n, n_a) <= n_perm
+    for idx in _relabellings(n, n_a, n_perm, rng, width):
+        with np.errstate(invalid="ignore"):
+            hits += int(np.sum(oriented(stats_of(idx)) >= ref - tol))
+        total_draws += len(idx)
+    return hits / total_draws if exact else (1.0 + hits) / (1.0 + n_perm)
 
 
 def permutation_test(a, b, alternative: str = "two-sided", n_perm: int = 20000, seed: int = 0) -> dict:
@@ -263,7 +302,7 @@ def permutation_test(a, b, alternative: str = "two-sided", n_perm: int = 20000, 
 
     The statistic is the difference of means; under the null the pooled values are exchangeable. ``alternative``:
     ``"greater"`` (a's mean larger), ``"less"`` or ``"two-sided"`` (``|diff|``). Exact over all relabellings when
-    there are at most ``n_perm``, else Monte Carlo seeded by ``seed`` (see :func:`_permutation_p`, which
+    there are at most ``n_perm``, else Monte Carlo seeded by ``seed`` (:func:`permutation_p`, which
     :func:`difference_of_means` shares). Returns ``dict(diff, p, n_a, n_b, exact)``; ``p`` is NaN when a group is
     empty.
     """
@@ -273,7 +312,7 @@ def permutation_test(a, b, alternative: str = "two-sided", n_perm: int = 20000, 
     n_a, n_b = a.size, b.size
     if n_a == 0 or n_b == 0:
         return {"diff": math.nan, "p": math.nan, "n_a": int(n_a), "n_b": int(n_b), "exact": True}
-    p = _permutation_p(a, b, alternative, n_perm, np.random.default_rng(seed))
+    p = permutation_p(a, b, alternative, n_perm, np.random.default_rng(seed))
     return {"diff": float(a.mean() - b.mean()), "p": p, "n_a": int(n_a), "n_b": int(n_b),
             "exact": math.comb(n_a + n_b, n_a) <= n_perm}
 
@@ -312,7 +351,7 @@ def difference_of_means(
         ci = _percentile_interval(boot, level)
     else:
         ci = (math.nan, math.nan)
-    p = _permutation_p(a, b, "two-sided", n_perm, rng)
+    p = permutation_p(a, b, "two-sided", n_perm, rng)
     return {"mean_diff": mean_diff, "ci": ci, "p": p, "n_a": n_a, "n_b": n_b}
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from biocredit.stats import first_passage_interpolate
+from biocredit.stats import first_passage_interpolate, permutation_p
 
 __all__ = [
     "stack_runs",
@@ -108,11 +108,9 @@ def curve_difference(
 
     Statistic: the mean over grid levels (those reached by at least ``min_runs`` runs of each group) of
     ``mean_a(level) − mean_b(level)``. CI: percentile bootstrap resampling whole runs within each group.
-    p: two-sided permutation test relabelling whole runs (exact when there are at most ``n_perm`` relabellings).
+    p: two-sided permutation test relabelling whole runs (:func:`biocredit.stats.permutation_p`: exact when there
+    are at most ``n_perm`` relabellings).
     """
-    import itertools
-    import math
-
     a, b = np.asarray(curves_a, float), np.asarray(curves_b, float)
     a, b = a[np.isfinite(a).any(1)], b[np.isfinite(b).any(1)]
     n_a, n_b = len(a), len(b)
@@ -130,19 +128,8 @@ def curve_difference(
     if boots.size and n_a >= 2 and n_b >= 2:
         alpha = (1 - level) / 2
         out["ci"] = tuple(float(q) for q in np.quantile(boots, [alpha, 1 - alpha]))
-    pooled = np.concatenate([a, b])
-    n = n_a + n_b
-    if math.comb(n, n_a) <= n_perm:
-        splits = [np.array(c) for c in itertools.combinations(range(n), n_a)]
-    else:
-        splits = [rng.permutation(n)[:n_a] for _ in range(n_perm)]
-    hits = []
-    for idx in splits:
-        mask = np.zeros(n, bool)
-        mask[idx] = True
-        d = _level_difference(pooled[mask], pooled[~mask], min_runs)
-        hits.append(np.isfinite(d) and abs(d) >= abs(stat) - 1e-12)
-    out["p"] = float(np.mean(hits))
+    out["p"] = permutation_p(a, b, "two-sided", n_perm, rng,
+                             statistic=lambda x, y: _level_difference(x, y, min_runs))
     return out
 
 
