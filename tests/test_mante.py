@@ -573,3 +573,12 @@ def test_event_filter(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="'Vstim'"):
         preprocess_mante(tmp_path / "f")
     assert preprocess_mante(tmp_path / "f", event=None).sizes["unit"] == 1
+
+
+def test_context_choice_follows_the_relevant_coherence_only():
+    from biocredit.contexts import context_choice
+
+    # (context, motion, colour) -> choice, written out by hand: motion context (1) reads motion, colour (-1) colour
+    table = [(1, 0.5, -0.5, 2), (1, -0.17, 0.5, 1), (-1, 0.5, -0.06, 1), (-1, -0.5, 0.17, 2)]
+    ctx, motion, colour, want = (np.array(col) for col in zip(*table, strict=True))
+    assert context_choice(ctx, motion, colour).tolist() == want.tolist()

@@ -24,12 +24,12 @@ Preprocessing (:func:`preprocess_mante`, following the authors' ``mante2013_neur
    positive first). The authors sort each unit's raw values and ignore the labels, which is the same ordering.
    The dataset stores the ranks and, as reference values, those of :data:`REFERENCE_FILE` (the authors' reference
    session) or, if that file is absent or unusable, of the first kept unit in file-name order.
-2. Choice. For correct trials the choice follows the task rule: in the motion context choice 2 if the motion
+2. Choice. For correct trials the choice follows the context: in the motion context choice 2 if the motion
    coherence is positive, otherwise 1; in the colour context choice 2 if the colour coherence (``stim_col2dir``)
    is positive, otherwise 1. The chosen target is read from ``targ_dir`` (−1 → choice 1, +1 → choice 2;
-   ``targ_dir`` coded 1/2 is taken as is); without ``targ_dir`` it is the rule's choice for correct trials and
-   the other one for incorrect trials. A correct trial whose ``targ_dir`` contradicts the rule raises an error,
-   because the condition order shared with the model would then be wrong.
+   ``targ_dir`` coded 1/2 is taken as is); without ``targ_dir`` it is the choice the context asks for on correct
+   trials and the other one for incorrect trials. A correct trial whose ``targ_dir`` contradicts the context raises an
+   error, because the condition order shared with the model would then be wrong.
 3. Trials are grouped by (choice, motion rank, colour rank, context), i.e. the authors' (``targ_dir``,
    ``stim_dir``, ``stim_col2dir``, ``context``); groups containing an incorrect trial are dropped (as
    ``targ_dir`` is the chosen target, these are exactly the error trials); each group is trial-averaged.
@@ -69,6 +69,7 @@ import numpy as np
 import xarray as xr
 
 import biocredit
+from biocredit.contexts import context_choice
 from biocredit.data.fetch import ChecksumError, RemoteFile, _copy_from_mirror, _download, fetch
 from biocredit.io import atomic_path, sha256_file, write_json
 
@@ -470,12 +471,6 @@ def _context_codes(context: np.ndarray, label: str) -> np.ndarray:
     return codes
 
 
-def _rule_choice(context_code: np.ndarray, motion: np.ndarray, colour: np.ndarray) -> np.ndarray:
-    """The task rule: 2 if the context's relevant coherence is positive, else 1."""
-    relevant = np.where(context_code == 1, motion, colour)
-    return np.where(relevant > 0, 2, 1).astype(np.int64)
-
-
 def unit_condition_averages(
     unit: dict[str, Any], *, dt_ms: float = 15, n_samples: int = 751, n_levels: int = 3
 ) -> UnitAverages | str:
@@ -493,7 +488,7 @@ def unit_condition_averages(
 
     Raises:
         ValueError: the file is malformed (missing field, wrong lengths, unknown codes) or a correct trial's
-            ``targ_dir`` contradicts the task rule.
+            ``targ_dir`` contradicts the choice the context asks for.
     """
     label = unit["name"]
     response = unit["response"]
@@ -523,7 +518,7 @@ def unit_condition_averages(
         return f"{which} coherences {values.tolist()} are not {n_levels} distinct negative and positive values"
     (m_rank, m_table), (c_rank, c_table) = m, c
     ctx = _context_codes(context, label)
-    rule = _rule_choice(ctx, m_rank, c_rank)
+    asked = context_choice(ctx, m_rank, c_rank)
     if targ is not None:
         targ = targ[usable]
         levels = set(np.unique(targ).tolist())
@@ -534,7 +529,7 @@ def unit_condition_averages(
         else:
             raise ValueError(f"{label}: unit.task_variable.targ_dir has values {sorted(levels)}; expected ±1 or 1/2")
     else:
-        chosen = np.where(correct, rule, 3 - rule)
+        chosen = np.where(correct, asked, 3 - asked)
 
     keys = np.stack([chosen, m_rank, c_rank, ctx], axis=1)
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
@@ -545,11 +540,11 @@ def unit_condition_averages(
         idx = np.flatnonzero(inverse == g)
         if not correct[idx].all():
             continue  # the authors drop every group that contains an incorrect trial
-        if key[0] != rule[idx[0]]:
+        if key[0] != asked[idx[0]]:
             raise ValueError(
                 f"{label}: correct trials with context {CONTEXT_NAMES[int(key[3])]}, motion coherence "
                 f"{m_table[int(key[1])]}, colour coherence {c_table[int(key[2])]} have targ_dir giving choice "
-                f"{int(key[0])}, but the task rule gives {int(rule[idx[0]])}; the assumed sign convention "
+                f"{int(key[0])}, but the context asks for {int(asked[idx[0]])}; the assumed sign convention "
                 "(targ_dir = +1 for positive relevant coherence) does not hold for this file"
             )
         mean = rows[idx, : n_bins * window].mean(axis=0)
@@ -567,7 +562,7 @@ def expected_conditions(n_levels: int = 3) -> list[tuple[int, int, int, int]]:
     for ctx in (-1, 1):
         for mr in ranks:
             for cr in ranks:
-                choice = int(_rule_choice(np.array([ctx]), np.array([mr]), np.array([cr]))[0])
+                choice = int(context_choice(np.array([ctx]), np.array([mr]), np.array([cr]))[0])
                 keys.append((choice, mr, cr, ctx))
     return sorted(keys)
 
@@ -765,7 +760,9 @@ def preprocess_mante(
             f"units with all {len(expected)} conditions kept; coherences mapped to per-session signed ranks; "
             "conditions sorted by (choice, motion coherence, colour coherence, context with colour=-1, motion=+1)."
         ),
-        "choice_derivation": "choice = 1 if targ_dir == -1 else 2 (equals the task rule on correct trials)",
+        "choice_derivation": (
+            "choice = 1 if targ_dir == -1 else 2 (equals the choice the context asks for on correct trials)"
+        ),
         "coherence_reference_file": _short(ref.name),
         "n_unit_files": n_files,
         "n_units_dropped_missing_conditions": len(dropped_missing),
@@ -903,16 +900,16 @@ def make_fake_mante_folder(
             for mr in ranks:
                 for cr in ranks:
                     relevant = mr if ctx == 1 else cr
-                    rule = 1 if relevant > 0 else -1  # targ_dir of the correct choice
+                    targ = 1 if relevant > 0 else -1  # targ_dir of the correct choice
                     drop = u == drop_condition_for_unit and (ctx, mr, cr) == (-1, -3, -3)
                     base = 0.02 + 0.005 * u + 0.004 * mr + 0.002 * cr + 0.006 * (ctx == 1)
-                    p = np.clip(base + 0.03 * rule * t / n_samples, 0.001, 0.5)
+                    p = np.clip(base + 0.03 * targ * t / n_samples, 0.001, 0.5)
                     n_err = 1 if abs(relevant) == 1 else 0
                     for k in range(n_trials_per_condition + n_err):
                         ok = k < n_trials_per_condition and not drop
                         spikes = (rng.random(n_samples) < (p if ok else np.full(n_samples, 0.3))).astype(float)
                         ctx_value = 1.0 if ctx == 1 else float(colour_code)
-                        trials.append((rule if ok else -rule, mvals[mr], cvals[cr], ctx_value, float(ok), spikes))
+                        trials.append((targ if ok else -targ, mvals[mr], cvals[cr], ctx_value, float(ok), spikes))
         order = rng.permutation(len(trials))
         trials = [trials[i] for i in order]
         targ, stim_dir, col2dir, context, correct, response = (np.array(v) for v in zip(*trials, strict=True))

@@ -43,6 +43,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from biocredit.contexts import context_choice
 from biocredit.tasks.base import Task, TaskBatch
 
 __all__ = ["ManteTask", "DEFAULT_COHERENCES"]
@@ -64,11 +65,6 @@ def _signed_ranks(values: Sequence[float], what: str) -> tuple[np.ndarray, np.nd
     n_neg = int((v < 0).sum())
     ranks = np.concatenate([np.arange(-n_neg, 0), np.arange(1, v.size - n_neg + 1)])
     return v, ranks
-
-
-def _rule_choice(context_code: np.ndarray, motion: np.ndarray, colour: np.ndarray) -> np.ndarray:
-    relevant = np.where(np.asarray(context_code) == 1, motion, colour)
-    return np.where(relevant > 0, 2, 1).astype(np.int64)
 
 
 class ManteTask(Task):
@@ -122,7 +118,7 @@ class ManteTask(Task):
         for ctx in (-1, 1):
             for mv, mr in zip(m_vals, m_ranks, strict=True):
                 for cv, cr in zip(c_vals, c_ranks, strict=True):
-                    choice = int(_rule_choice(np.array(ctx), np.array(mv), np.array(cv)))
+                    choice = int(context_choice(np.array(ctx), np.array(mv), np.array(cv)))
                     rows.append((choice, int(mr), int(cr), ctx, float(mv), float(cv)))
         rows.sort(key=lambda r: r[:4])
         table = list(zip(*rows, strict=True))
@@ -170,7 +166,7 @@ class ManteTask(Task):
 
         Raises:
             ValueError: the dataset's conditions do not correspond one-to-one to the task's, or a condition's
-                ``choice`` contradicts the task rule.
+                ``choice`` contradicts the one its context asks for.
         """
         ctx = np.array([_CONTEXT_CODES[str(c).lower()] for c in ds["context"].values], dtype=np.int64)
         if "motion_rank" in ds.coords and "colour_rank" in ds.coords:
@@ -207,7 +203,9 @@ class ManteTask(Task):
             data_choice = np.asarray(ds["choice"].values, dtype=np.int64)
             bad = np.flatnonzero(data_choice != task.choice[order])
             if bad.size:
-                raise ValueError(f"dataset conditions {bad.tolist()} have a choice that contradicts the task rule")
+                raise ValueError(
+                    f"dataset conditions {bad.tolist()} have a choice that contradicts the one their context asks for"
+                )
         task._analysis_order = order
         task._analysis_ids = np.array(ds["condition"].values, dtype=np.int64)
         return task
