@@ -87,3 +87,17 @@ def test_no_module_is_a_grab_bag():
     long = {str(p.relative_to(SRC)): len(p.read_text().splitlines()) for p in SRC.rglob("*.py")}
     over = {k: n for k, n in long.items() if n > 450 and k not in one_concept}
     assert not over, over
+
+
+def test_every_netcdf_read_goes_through_io():
+    """``biocredit.io.open_netcdf`` turns a damaged file into an error naming it and the command that remakes it; a
+    read that calls xarray directly would lose that message. Only io.py may call xarray's readers."""
+    readers = {"open_dataset", "load_dataset", "open_dataarray", "load_dataarray", "open_mfdataset"}
+    direct = []
+    for path in sorted([*SRC.rglob("*.py"), *(REPO / "scripts").glob("*.py")]):
+        if path == SRC / "io.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in readers:
+                direct.append(f"{path.relative_to(REPO)}:{node.lineno} ({node.attr})")
+    assert not direct, f"NetCDF read past biocredit.io.open_netcdf at {direct}"

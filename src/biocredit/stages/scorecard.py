@@ -7,11 +7,9 @@ import json
 import math
 from pathlib import Path
 
-import xarray as xr
-
 from biocredit.figures.scorecard import scorecard_figure
 from biocredit.figures.style import save
-from biocredit.io import atomic_path
+from biocredit.io import atomic_path, open_netcdf
 from biocredit.landing import landing_rst, png_data_uri
 from biocredit.scorecard import (
     METRICS,
@@ -27,7 +25,6 @@ from biocredit.scorecard import (
 )
 
 __all__ = ["write_scorecard", "write_landing"]
-
 
 def write_scorecard(
     a_summaries: list[str],
@@ -54,10 +51,10 @@ def write_scorecard(
         raise ValueError(f"{len(metrics)} metrics files but {len(runs)} runs")
     records: list[Record] = []
     for path, arch in zip(a_summaries, a_archs, strict=True):
-        with xr.open_dataset(path) as ds:  # the grid's rules (a summary may hold sensitivity runs beside them)
+        with open_netcdf(path) as ds:  # the grid's rules (a summary may hold sensitivity runs beside them)
             records += study_a_values(ds.load().sel(rule=[r for r in a_rules if r in ds.rule.values]), arch, level)
     for path in b_summaries:
-        with xr.open_dataset(path) as ds:
+        with open_netcdf(path) as ds:
             records += study_b_values(ds.load())
     for path, run in zip(metrics, runs, strict=True):
         bench = Path(run["benchmark"]) if run.get("benchmark") else None
@@ -65,14 +62,13 @@ def write_scorecard(
             seconds = benchmark_seconds(bench.read_text()) if bench and bench.is_file() else math.nan
         except ValueError as err:
             raise ValueError(f"{bench}: {err}") from err
-        with xr.open_dataset(path) as m:
+        with open_netcdf(path) as m:
             records += run_values(run["rule"], int(run["seed"]), m.load(), seconds)
     rows = score(records, rule_order(a_rules, b_rules))
     with atomic_path(out_csv) as tmp:
         Path(tmp).write_text(to_csv(rows))
     save(scorecard_figure(rows, METRICS, title=f"Rule scorecard, preset {preset} (mean over seeds, 95% CI)"),
          out_png, out_pdf)
-
 
 def write_landing(claims: str, datasets: str, scorecard: str, scorecard_png: str, out: str, *,
                   b_tasks: list[str], preset: str, figures: list[str] = (), captions: list[str] = ()) -> None:
