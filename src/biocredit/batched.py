@@ -31,14 +31,12 @@ their sampler state in the task object, which the seeds would share: refused too
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
-import xarray as xr
 
 from biocredit._memory import keep_freed_memory
 from biocredit.learning import BPTT, LearningRule
@@ -47,12 +45,15 @@ from biocredit.model import ACTIVATION_GRADS, ACTIVATIONS, ACTIVATIONS_INTO, Mod
 from biocredit.train import (
     TrainConfig,
     TrainResult,
-    adapted_penalty,
+    empty_log,
     evaluation_batches,
+    gradient_cosine,
     has_finite_sets,
+    make_optimizer,
+    metrics_dataset,
+    record_update,
     resolve_device,
     seed_streams,
-    stop_criterion,
     stop_now,
     weight_decay_term,
 )
@@ -280,8 +281,7 @@ def train_group(
     model = BatchedRNN(singles).to(dev)
     k_all = len(seeds)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = (torch.optim.Adam(params, lr=config.lr) if config.optimizer == "adam"
-           else torch.optim.SGD(params, lr=config.lr))
+    opt = make_optimizer(params, config)
     rngs = [np.random.default_rng(st["batches"]) for st in streams]
     tests = [evaluation_batches(task, s, config.n_test_trials, config.n_eval_trials)["test"].to(dev) for s in seeds]
     test_x = torch.stack([b.x for b in tests])
@@ -291,10 +291,7 @@ def train_group(
     ckpts = sorted(set(config.checkpoints))
     ckpt_set = set(ckpts)
     n = config.n_updates
-    names_u = ("loss", "task_loss", "penalty_weight", "activity", "accuracy")
-    per_update = [{name: np.full(n, np.nan) for name in names_u} for _ in seeds]
-    per_ckpt = [{name: np.full(len(ckpts), np.nan) for name in ("test_loss", "test_accuracy", "grad_cosine")}
-                for _ in seeds]
+    per_update, per_ckpt = zip(*(empty_log(n, len(ckpts)) for _ in seeds), strict=True)
     states: list[list[dict[str, torch.Tensor]]] = [[] for _ in seeds]
     diverged_at = [-1] * k_all
     stopped_at = [n] * k_all
@@ -363,38 +360,18 @@ def train_group(
         if step in ckpt_set:
             g_rule = flat_grads(active)
             for i in active:
-                cos = (1.0 if g_exact is None
-                       else float(torch.nn.functional.cosine_similarity(g_rule[i], g_exact[i], dim=0)))
-                per_ckpt[i]["grad_cosine"][ckpts.index(step)] = cos
+                per_ckpt[i]["grad_cosine"][ckpts.index(step)] = gradient_cosine(g_rule[i], None if g_exact is None
+                                                                                 else g_exact[i])
         opt.step()
         for i in active:
             task_loss, activity, loss = values[i]
-            log_i = per_update[i]
-            log_i["loss"][step] = loss
-            log_i["task_loss"][step] = task_loss
-            log_i["penalty_weight"][step] = penalties[i]
-            log_i["activity"][step] = activity
-            if config.adapt_penalty:
-                penalties[i] = adapted_penalty(penalties[i], activity, task_loss, config.penalty_decay)
-            log_i["accuracy"][step] = task.accuracy(terms[i][3], batches[i])
+            penalties[i] = record_update(per_update[i], step, task_loss, activity, loss, penalties[i],
+                                         task.accuracy(terms[i][3], batches[i]), config)
 
     results = []
     for i, seed in enumerate(seeds):
-        metrics = xr.Dataset(
-            {name: ("update", v) for name, v in per_update[i].items()}
-            | {name: ("checkpoint", v) for name, v in per_ckpt[i].items()},
-            coords={"update": np.arange(n), "checkpoint": np.array(ckpts)},
-            attrs={
-                "rule": rule.name,
-                "seed": seed,
-                "task": task.name,
-                "diverged_at": diverged_at[i],
-                "stopped_at": stopped_at[i],
-                "reached_criterion": reached[i],
-                "stop_criterion": stop_criterion(config),
-                "train_config": json.dumps(asdict(config)),
-                "model_config": json.dumps(configs[i].to_dict()),
-            },
-        )
+        metrics = metrics_dataset(per_update[i], per_ckpt[i], ckpts, config, configs[i], rule=rule.name, seed=seed,
+                                  task=task.name, diverged_at=diverged_at[i], stopped_at=stopped_at[i],
+                                  reached=reached[i])
         results.append(TrainResult(configs[i], ckpts[: len(states[i])], states[i], metrics))
     return results

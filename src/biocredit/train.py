@@ -224,6 +224,62 @@ def evaluation_batches(task: Task, seed: int, n_test_trials: int, n_eval_trials:
     return out
 
 
+UPDATE_METRICS = ("loss", "task_loss", "penalty_weight", "activity", "accuracy")  # logged every update
+CHECKPOINT_METRICS = ("test_loss", "test_accuracy", "grad_cosine")  # logged at every checkpoint, every task
+
+
+def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
+    """The run's optimiser over ``params`` (Adam or plain SGD at ``config.lr``)."""
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr)
+    return torch.optim.SGD(params, lr=config.lr)
+
+
+def empty_log(n_updates: int, n_checkpoints: int, checkpoint_names=CHECKPOINT_METRICS) -> tuple[dict, dict]:
+    """A run's metrics log before training: NaN everywhere (what stays where training never gets)."""
+    return ({k: np.full(n_updates, np.nan) for k in UPDATE_METRICS},
+            {k: np.full(n_checkpoints, np.nan) for k in checkpoint_names})
+
+
+def record_update(per_update: dict, step: int, task_loss: float, activity: float, loss: float, penalty: float,
+                  accuracy: float, config: TrainConfig) -> float:
+    """Log update ``step`` (the penalty weight it used) and return the penalty weight of the next update."""
+    per_update["loss"][step] = loss
+    per_update["task_loss"][step] = task_loss
+    per_update["penalty_weight"][step] = penalty
+    per_update["activity"][step] = activity
+    per_update["accuracy"][step] = accuracy
+    if config.adapt_penalty:
+        return adapted_penalty(penalty, activity, task_loss, config.penalty_decay)
+    return penalty
+
+
+def gradient_cosine(g_rule: torch.Tensor, g_exact: torch.Tensor | None) -> float:
+    """Cosine of a rule's update with the exact gradient on the same batch (1 for BPTT: ``g_exact`` None)."""
+    return 1.0 if g_exact is None else float(torch.nn.functional.cosine_similarity(g_rule, g_exact, dim=0))
+
+
+def metrics_dataset(per_update: dict, per_ckpt: dict, checkpoints: list[int], config: TrainConfig,
+                    model_config: ModelConfig, *, rule: str, seed: int, task: str, diverged_at: int,
+                    stopped_at: int, reached: int) -> xr.Dataset:
+    """A run's metrics log as the Dataset ``metrics.nc`` stores (see :func:`train` for the variables and attrs)."""
+    return xr.Dataset(
+        {k: ("update", v) for k, v in per_update.items()} | {k: ("checkpoint", v) for k, v in per_ckpt.items()},
+        coords={"update": np.arange(config.n_updates), "checkpoint": np.array(checkpoints)},
+        attrs={
+            "rule": rule,
+            "seed": seed,
+            "task": task,
+            "diverged_at": diverged_at,
+            "stopped_at": stopped_at,
+            "reached_criterion": reached,
+            "stop_criterion": stop_criterion(config),
+            "train_config": json.dumps(asdict(config)),
+            "model_config": json.dumps(model_config.to_dict()),
+        },
+    )
+
+
 RESUME_FORMAT = "biocredit-resume-v2"  # v2: per-update penalty adaptation and the `activity` log
 
 
@@ -380,10 +436,7 @@ def train(
     seeds = seed_streams(seed)
     model = RateRNN(model_config, generator=torch.Generator().manual_seed(seeds["init"])).to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
-    if config.optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=config.lr)
-    else:
-        opt = torch.optim.SGD(params, lr=config.lr)
+    opt = make_optimizer(params, config)
     batch_rng = np.random.default_rng(seeds["batches"])
     eval_sets = {k: b.to(dev) for k, b in evaluation_batches(task, seed, config.n_test_trials,
                                                              config.n_eval_trials).items()}
@@ -394,10 +447,8 @@ def train(
     ckpts = sorted(set(config.checkpoints))
     ckpt_set = set(ckpts)
     n = config.n_updates
-    per_update = {k: np.full(n, np.nan) for k in ("loss", "task_loss", "penalty_weight", "activity", "accuracy")}
-    ckpt_names = ["test_loss", "test_accuracy", "grad_cosine"]
-    ckpt_names += [f"{prefix}_{m}" for prefix in eval_sets for m in ("loss", "accuracy")]
-    per_ckpt = {k: np.full(len(ckpts), np.nan) for k in ckpt_names}
+    ckpt_names = [*CHECKPOINT_METRICS, *(f"{prefix}_{m}" for prefix in eval_sets for m in ("loss", "accuracy"))]
+    per_update, per_ckpt = empty_log(n, len(ckpts), ckpt_names)
     if config.stop_at is not None and config.stop_metric not in per_ckpt:
         raise ValueError(f"stop_metric {config.stop_metric!r} is not logged for task {task.name!r}; "
                          f"choose one of {sorted(per_ckpt)}")
@@ -460,37 +511,19 @@ def train(
         loss.backward()
         if step in ckpt_set:
             g_rule = _flat_grad(model)
-            cos = 1.0 if g_exact is None else float(torch.nn.functional.cosine_similarity(g_rule, g_exact, dim=0))
-            per_ckpt["grad_cosine"][ckpts.index(step)] = cos
+            per_ckpt["grad_cosine"][ckpts.index(step)] = gradient_cosine(g_rule, g_exact)
         if config.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
         opt.step()
-        per_update["loss"][step] = loss.item()
-        per_update["task_loss"][step] = task_loss.item()
-        per_update["penalty_weight"][step] = penalty
-        per_update["activity"][step] = activity.item()
-        if config.adapt_penalty:
-            penalty = adapted_penalty(penalty, activity.item(), task_loss.item(), config.penalty_decay)
-        per_update["accuracy"][step] = task.accuracy(y, batch)
+        penalty = record_update(per_update, step, task_loss.item(), activity.item(), loss.item(), penalty,
+                                task.accuracy(y, batch), config)
         if progress and step % 10 == 0:
             bar.set_postfix(loss=f"{loss.item():.4f}", acc=f"{per_update['accuracy'][step]:.3f}")
     bar.close()
 
-    metrics = xr.Dataset(
-        {k: ("update", v) for k, v in per_update.items()} | {k: ("checkpoint", v) for k, v in per_ckpt.items()},
-        coords={"update": np.arange(n), "checkpoint": np.array(ckpts)},
-        attrs={
-            "rule": rule.name,
-            "seed": seed,
-            "task": task.name,
-            "diverged_at": diverged_at,
-            "stopped_at": int(step) if reached or diverged_at >= 0 else n,
-            "reached_criterion": reached,
-            "stop_criterion": stop_criterion(config),
-            "train_config": json.dumps(asdict(config)),
-            "model_config": json.dumps(model_config.to_dict()),
-        },
-    )
+    metrics = metrics_dataset(per_update, per_ckpt, ckpts, config, model_config, rule=rule.name, seed=seed,
+                              task=task.name, diverged_at=diverged_at,
+                              stopped_at=int(step) if reached or diverged_at >= 0 else n, reached=reached)
     return TrainResult(model_config, ckpts[: len(states)], states, metrics)
 
 
