@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from biocredit.io import open_netcdf
 from biocredit.stats import first_passage_interpolate, permutation_p
 
 __all__ = [
@@ -23,9 +24,24 @@ __all__ = [
     "matched_curves",
     "curve_difference",
     "rule_difference",
+    "stack_run_files",
     "values_at_levels",
     "per_run_means",
 ]
+
+
+def stack_run_files(runs: list[str], metrics: list[str]) -> xr.Dataset:
+    """:func:`stack_runs` of per-run distance files, each with its run's ``diverged_at`` (update of a non-finite
+    loss, −1 if none) from the training metrics file beside it (``metrics[i]`` belongs to ``runs[i]``)."""
+    if len(runs) != len(metrics):
+        raise ValueError(f"{len(runs)} distance files but {len(metrics)} metrics files")
+    datasets = []
+    for p, m in zip(runs, metrics, strict=True):
+        with open_netcdf(p) as ds, open_netcdf(m) as met:
+            run = ds.load()
+            run["diverged_at"] = ((), int(met.attrs.get("diverged_at", -1)))
+            datasets.append(run)
+    return stack_runs(datasets)
 
 
 def stack_runs(runs: list[xr.Dataset]) -> xr.Dataset:

@@ -12,7 +12,7 @@ import numpy as np
 from biocredit.claims import study_a
 from biocredit.claims.settle import final_rows, record_look
 from biocredit.io import open_netcdf, write_json
-from biocredit.similarity.matched import stack_runs
+from biocredit.similarity.matched import stack_run_files, stack_runs
 
 __all__ = ["settle_look", "settle_claims", "claim_ids"]
 
@@ -23,16 +23,6 @@ def claim_ids(dataset: str, sensitivity: dict | None) -> list[str]:
     if sensitivity:
         ids += [f"A2-{dataset}-equal-lr", f"A3-{dataset}-equal-lr"]
     return sorted(ids)
-
-
-def _summary(runs: list[str], metrics: list[str], arch: str):
-    datasets = []
-    for p, m in zip(runs, metrics, strict=True):
-        with open_netcdf(p) as ds, open_netcdf(m) as met:
-            run = ds.load()
-            run["diverged_at"] = ((), int(met.attrs.get("diverged_at", -1)))
-            datasets.append(run)
-    return stack_runs(datasets).sel(arch=[arch])
 
 
 def _rates_at(activities: list[str], target: float, rules: list[str]) -> dict[tuple[str, int], np.ndarray]:
@@ -61,7 +51,7 @@ def settle_look(runs: list[str], metrics: list[str], normalized: list[str], acti
     pending = set(prev["pending"]) if prev else set(claim_ids(dataset, sensitivity))
     level = plan["levels"][int(look) - 1]
     common = dict(dataset=dataset, preset=f"{preset}, settle look {look}", verdicts=verdicts)
-    summary = _summary(runs, metrics, arch)
+    summary = stack_run_files(runs, metrics).sel(arch=[arch])
     sens_rules = [sensitivity.get(r, r) for r in rules]
     note = f"sensitivity row: {', '.join(f'{r} as {n}' for r, n in sensitivity.items())}"
     rows = {}

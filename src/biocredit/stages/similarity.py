@@ -8,7 +8,7 @@ import xarray as xr
 
 from biocredit.io import open_netcdf, write_netcdf
 from biocredit.similarity import checkpoint_distances, data_baselines, normalized_with_data
-from biocredit.similarity.matched import stack_runs
+from biocredit.similarity.matched import stack_run_files
 
 __all__ = ["compare_run", "baselines", "summarize_similarity", "normalized_run"]
 
@@ -55,10 +55,4 @@ def baselines(data: str, out: str, n_split_half: int, seed: int = 0) -> None:
 def summarize_similarity(runs: list[str], metrics: list[str], out: str) -> None:
     """Stack per-run distance files into one (rule, arch, seed, checkpoint) summary, with each run's
     ``diverged_at`` (update of a non-finite loss, −1 if none) from its training metrics."""
-    datasets = []
-    for p, m in zip(runs, metrics, strict=True):
-        with open_netcdf(p) as ds, open_netcdf(m) as met:
-            run = ds.load()
-            run["diverged_at"] = ((), int(met.attrs.get("diverged_at", -1)))
-            datasets.append(run)
-    write_netcdf(stack_runs(datasets), out)
+    write_netcdf(stack_run_files(runs, metrics), out)
