@@ -11,6 +11,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def merged_config(*files):
+    """config.yaml and presets merged and validated the way Snakemake merges --configfile files."""
+    from snakemake.common.configfile import load_configfile
+    from snakemake.utils import update_config, validate
+
+    config: dict = {}
+    for f in ("config.yaml", *files):
+        update_config(config, load_configfile(str(REPO / f)))
+    validate(config, schema=str(REPO / "rules/schemas/config.schema.yaml"))
+    return config
+
+
 def data_mirror() -> Path | None:
     """The mirror folder: $BIOCREDIT_DATA_MIRROR, else ../shared/data beside the repository, else None."""
     env = os.environ.get("BIOCREDIT_DATA_MIRROR")

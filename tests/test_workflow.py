@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 
 from biocredit.plan import job_counts
-from tests.conftest import REPO, data_mirror
+from tests.conftest import REPO, data_mirror, merged_config
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SMOKE = REPO / "tests" / "smoke" / "config.yaml"
@@ -164,7 +164,7 @@ def test_editing_the_curvature_measurement_reruns_curvature_not_training(smoke):
     from biocredit.runs import grid
 
     jobs = _jobs_after_editing(smoke, "curvature/checkpoint.py")
-    n_b_runs = len(grid(_merged_config(str(SMOKE.relative_to(REPO)))["generalization"]))  # one Hessian job a run
+    n_b_runs = len(grid(merged_config(str(SMOKE.relative_to(REPO)))["generalization"]))  # one Hessian job a run
     assert jobs["curvature"] == n_b_runs and "train" not in jobs and "activity" not in jobs
     assert {"summarize_generalization", "scorecard"} <= set(jobs) and not FIGURES_A & set(jobs)
 
@@ -186,18 +186,6 @@ def test_paper_preset_expands_the_grid(tmp_path):
     assert any("results/runs/generalization/smnist/" in line for line in outputs)  # study B on MNIST
 
 
-def _merged_config(*files):
-    """config.yaml and presets merged and validated the way Snakemake merges --configfile files."""
-    from snakemake.common.configfile import load_configfile
-    from snakemake.utils import update_config, validate
-
-    config: dict = {}
-    for f in ("config.yaml", *files):
-        update_config(config, load_configfile(str(REPO / f)))
-    validate(config, schema=str(REPO / "rules/schemas/config.schema.yaml"))
-    return config
-
-
 @pytest.mark.parametrize("slice_file", [None, "presets/paper-slice-a.yaml", "presets/paper-slice-a-bptt1e-3.yaml"])
 def test_paper_preset_trains_study_a_for_every_update(slice_file):
     """The authors train every reach run for all 1000 updates: the paper preset (and its slices) must switch off the
@@ -205,9 +193,9 @@ def test_paper_preset_trains_study_a_for_every_update(slice_file):
     from biocredit.runs import similarity_run_config
     from biocredit.train import make_train_config
 
-    default = make_train_config(similarity_run_config(_merged_config(), "reach", "base", "eprop")["train_cfg"])
+    default = make_train_config(similarity_run_config(merged_config(), "reach", "base", "eprop")["train_cfg"])
     assert default.stop_at == 0.95  # the default does stop early, so the preset has something to undo
-    config = _merged_config("presets/paper.yaml", *([slice_file] if slice_file else []))
+    config = merged_config("presets/paper.yaml", *([slice_file] if slice_file else []))
     for rule in ("bptt", "eprop"):
         cfg = make_train_config(similarity_run_config(config, "reach", "base", rule)["train_cfg"])
         assert cfg.stop_at is None and cfg.n_updates == 1000, (rule, cfg)
@@ -268,8 +256,8 @@ def test_paper_preset_runs_study_b_as_the_authors(slice_file):
     authors' 10k / 16k fixed budgets without a stop, 41 evaluations, the Hessian on the validation batch."""
     from biocredit.runs import groups_of, run_config
 
-    config = _merged_config("presets/paper.yaml", *([slice_file] if slice_file else []))
-    assert _merged_config()["tasks"]["smnist"]["n_train"] is not None  # the default keeps fewer, to be undone
+    config = merged_config("presets/paper.yaml", *([slice_file] if slice_file else []))
+    assert merged_config()["tasks"]["smnist"]["n_train"] is not None  # the default keeps fewer, to be undone
     b = config["generalization"]
     for rule, n in (("bptt", 10000), ("tbptt-w10", 10000), ("eprop", 16000), ("rflo", 16000), ("mdgl", 16000)):
         run = run_config(config, "smnist", b["arch"], rule)
