@@ -48,7 +48,7 @@ rule calibration_summary:
         rules=CAL["rules"],
         budgets=CAL["budgets"],
         threshold=CAL["threshold"],
-        criterion=CAL["criterion"],
+        read_at=CAL["read_at"],
         cost_exponent=CAL["cost_exponent"],
         task=CAL["task"],
         arch=calibration_arch(),

@@ -15,7 +15,7 @@ write_calibration(
     rules=list(p.rules),
     budgets=[int(b) for b in p.budgets],
     threshold=float(p.threshold),
-    criterion=p.criterion,
+    read_at=p.read_at,
     cost_exponent=float(p.cost_exponent),
     task=p.task,
     arch=p.arch,

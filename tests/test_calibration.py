@@ -65,9 +65,9 @@ def test_a_setting_qualifies_only_when_every_seed_of_every_rule_reaches():
     assert s.loc[(100, 1e-3, 500), "matched_top"] == pytest.approx(0.85)
     assert s.loc[(100, 1e-3, 1000), "eprop_final_min"] == pytest.approx(0.88)
     # by the final accuracy (best - 0.05) no seed set reaches 0.9
-    assert not settings_table(runs, ["bptt", "eprop"], 0.9, criterion="final")["all_reach"].any()
+    assert not settings_table(runs, ["bptt", "eprop"], 0.9, read_at="final")["all_reach"].any()
     with pytest.raises(ValueError, match="'last'"):
-        settings_table(runs, ["bptt", "eprop"], 0.9, criterion="last")
+        settings_table(runs, ["bptt", "eprop"], 0.9, read_at="last")
 
 
 def test_cheapest_qualifying_setting_is_chosen():

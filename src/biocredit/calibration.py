@@ -32,7 +32,7 @@ __all__ = [
     "b_choice",
 ]
 
-CRITERIA = ("best", "final")
+READINGS = ("best", "final")
 RUN_COLUMNS = ["n_hidden", "lr", "rule", "seed", "budget", "final", "best", "diverged_at"]
 SETTING_KEYS = ["n_hidden", "lr", "budget"]
 
@@ -82,18 +82,18 @@ def run_rows(metrics, budgets) -> list[dict]:
     return [head | o | {"diverged_at": int(metrics.attrs.get("diverged_at", -1))} for o in outcomes]
 
 
-def settings_table(runs: pd.DataFrame, rules, threshold: float, criterion: str = "best",
+def settings_table(runs: pd.DataFrame, rules, threshold: float, read_at: str = "best",
                    cost_exponent: float = 1.0) -> pd.DataFrame:
     """One row per setting (N, lr, budget): how the seeds of each rule did and whether all reach ``threshold``.
 
     Columns: ``n_seeds`` (the fewest seeds any rule has), per rule ``{rule}_final_mean``, ``{rule}_final_min``,
     ``{rule}_best_min``; ``matched_top`` (the lowest best accuracy over all runs: the top of the accuracy range
-    that every run passes through); ``all_reach`` (every rule has runs and every run's ``criterion`` accuracy is
+    that every run passes through); ``all_reach`` (every rule has runs and every run's ``read_at`` accuracy is
     at least ``threshold``); ``cost`` (budget × N^cost_exponent, the time of training one run up to a constant;
     measured per-update time on a 2-core CPU roughly doubles from N = 100 to 200, hence the default 1).
     """
-    if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
+    if read_at not in READINGS:
+        raise ValueError(f"read_at must be one of {READINGS}, got {read_at!r}")
     missing = sorted(set(RUN_COLUMNS) - set(runs.columns))
     if missing:
         raise ValueError(f"run table lacks columns {missing}")
@@ -110,7 +110,7 @@ def settings_table(runs: pd.DataFrame, rules, threshold: float, criterion: str =
         mine = group[group["rule"].isin(list(rules))]
         row["n_seeds"] = int(min(counts))
         row["matched_top"] = float(mine["best"].min(skipna=False))
-        values = mine[criterion].to_numpy(dtype=float)
+        values = mine[read_at].to_numpy(dtype=float)
         row["all_reach"] = bool(min(counts) > 0 and np.all(np.nan_to_num(values, nan=-np.inf) >= threshold))
         row["cost"] = float(row["budget"]) * float(row["n_hidden"]) ** float(cost_exponent)
         rows.append(row)

@@ -16,10 +16,10 @@ def _setting_label(n_hidden, lr) -> str:
     return f"N={int(n_hidden)}\nlr={float(lr):g}"
 
 
-def calibration_figure(runs: pd.DataFrame, settings: pd.DataFrame, rules, threshold: float, criterion: str,
+def calibration_figure(runs: pd.DataFrame, settings: pd.DataFrame, rules, threshold: float, read_at: str,
                        choice: dict | None, title: str):
     """Final and best accuracy of every run (dots) and the seed mean (bar) per setting, one column per budget; a
-    tick marks the settings where every run's ``criterion`` accuracy reaches the threshold."""
+    tick marks the settings where every run's ``read_at`` accuracy reaches the threshold."""
     import matplotlib.pyplot as plt
 
 
@@ -48,7 +48,7 @@ def calibration_figure(runs: pd.DataFrame, settings: pd.DataFrame, rules, thresh
                     ax.scatter(x + np.asarray(jitter), shown, s=12, color=rule_color(rule), zorder=3)
             ax.axhline(threshold, color="0.4", ls="--", lw=1,
                        label=f"threshold {threshold:g}" if (r == 0 and c == 0) else None)
-            if kind == criterion:
+            if kind == read_at:
                 for i, (n, lr) in enumerate(settings):
                     hit = table[(table["n_hidden"] == n) & np.isclose(table["lr"], lr) & (table["budget"] == budget)]
                     if len(hit) and bool(hit["all_reach"].iloc[0]):

@@ -34,7 +34,7 @@ def write_calibration(
     rules: list[str],
     budgets: list[int],
     threshold: float,
-    criterion: str,
+    read_at: str,
     cost_exponent: float,
     task: str,
     arch: str,
@@ -49,7 +49,7 @@ def write_calibration(
         except (KeyError, ValueError) as err:
             raise ValueError(f"{path}: cannot read a calibration run ({err})") from err
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS).sort_values(["n_hidden", "lr", "rule", "seed", "budget"])
-    settings = settings_table(runs, rules, threshold, criterion, cost_exponent)
+    settings = settings_table(runs, rules, threshold, read_at, cost_exponent)
     choice = cheapest_setting(settings, threshold)
     settings["chosen"] = False
     if choice is not None:
@@ -58,11 +58,11 @@ def write_calibration(
     for table, out in ((runs, out_runs), (settings, out_settings)):
         with atomic_path(out) as tmp:
             table.to_csv(tmp, index=False, float_format="%.6g")
-    write_json({"task": task, "arch": arch, "rules": list(rules), "threshold": threshold, "criterion": criterion,
+    write_json({"task": task, "arch": arch, "rules": list(rules), "threshold": threshold, "read_at": read_at,
                 "cost": f"budget * n_hidden ** {cost_exponent:g}",
                 "n_runs": int(len(runs) // max(len(budgets), 1)), "choice": choice}, out_choice)
-    title = f"Calibration: {task}, arch {arch}; all ✓ = every run's {criterion} 1 − NE ≥ {threshold:g}"
-    fig = calibration_figure(runs, settings, rules, threshold, criterion, choice, title)
+    title = f"Calibration: {task}, arch {arch}; all ✓ = every run's {read_at} 1 − NE ≥ {threshold:g}"
+    fig = calibration_figure(runs, settings, rules, threshold, read_at, choice, title)
     save(fig, png, pdf)
 
 
