@@ -80,8 +80,8 @@ def test_no_module_is_a_grab_bag():
     one_concept = {
         "data/mante.py": "one dataset: Mante et al.'s MATLAB files, their preprocessing and fakes for tests",
         "tasks/smnist.py": "one task family: sequential MNIST/digits and its generated training sets",
-        "train.py": "the training loop, its schedule, resume state and checkpoints",
-        "batched.py": "the batched-seed twin of model + train for one purpose (train_group)",
+        "train.py": "the one training loop, its schedule, resume state and checkpoints",
+        "batched.py": "the seed-batched recurrence and model that the one training loop takes as its networks",
         "model.py": "the RNN with its fused recurrence and hand-written adjoint",
     }
     long = {str(p.relative_to(SRC)): len(p.read_text().splitlines()) for p in SRC.rglob("*.py")}

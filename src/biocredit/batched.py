@@ -4,8 +4,9 @@
 differ only in their seed (and, as the workflow builds them, in ``conn_seed``, which follows the seed). Their
 parameters are stacked along a leading seed axis (``W_rec`` is ``(K, N, N)``, ...), so that every matrix product of
 a training step is one batched product (``bmm``/``baddbmm``) over the ``K`` networks instead of ``K`` small ones:
-on a GPU this fills the device where one reach-size network cannot. Everything else is kept per seed and done
-exactly as :func:`biocredit.train.train` does it: the initial weights come from each seed's ``init`` stream, the
+on a GPU this fills the device where one reach-size network cannot. The training itself is the project's one
+loop, :func:`biocredit.train.training_loop`, with the seed batch (:class:`SeedBatch`) as its networks, so
+everything else is kept per seed and done exactly as :func:`biocredit.train.train` does it: the initial weights come from each seed's ``init`` stream, the
 training batches from its ``batches`` stream, the test batch from :func:`~biocredit.train.evaluation_batches`,
 the activity-penalty weight adapts per seed (:func:`~biocredit.train.adapted_penalty`), a seed whose loss turns
 non-finite stops (its log keeps NaN, ``attrs['diverged_at']`` records the update) while the others go on, and
@@ -32,10 +33,8 @@ their sampler state in the task object, which the seeds would share: refused too
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import replace
 
-import numpy as np
 import torch
 
 from biocredit._memory import keep_freed_memory
@@ -43,18 +42,17 @@ from biocredit.learning import BPTT, LearningRule
 from biocredit.learning.base import LearningRule as _Base
 from biocredit.model import ACTIVATION_GRADS, ACTIVATIONS, ACTIVATIONS_INTO, ModelConfig, RateRNN, mean_square
 from biocredit.train import (
+    Networks,
     TrainConfig,
     TrainResult,
-    empty_log,
     evaluation_batches,
-    gradient_cosine,
     has_finite_sets,
     make_optimizer,
-    metrics_dataset,
-    record_update,
+    new_run_logs,
     resolve_device,
+    run_result,
     seed_streams,
-    stop_now,
+    training_loop,
     weight_decay_term,
 )
 
@@ -242,6 +240,45 @@ class _Slice:
         self.w_in, self.w_rec, self.w_out = model.w_in[i], model.w_rec[i], model.w_out[i]
 
 
+class SeedBatch(Networks):
+    """A :class:`BatchedRNN` as the networks of :func:`~biocredit.train.training_loop`: one forward pass for all
+    seeds, each seed's loss computed by the functions a lone run uses, on its slice laid out as a lone run lays it
+    out. A network outside ``which`` runs on a copy of another's batch (its numbers are not read)."""
+
+    def __init__(self, model: BatchedRNN) -> None:
+        self.model = model
+
+    def parameters(self):
+        return self.model.parameters()
+
+    def _stacked(self, batches: dict, which: list[int]) -> torch.Tensor:
+        return torch.stack([batches[i if i in batches else which[0]].x for i in range(self.model.n_networks)])
+
+    def losses(self, task, batches, rule, penalties, weight_decay, which):
+        y, h = self.model(self._stacked(batches, which), rule)
+        out = {}
+        for i in which:
+            y_i = y[i].transpose(0, 1)
+            task_loss = task.loss(y_i, batches[i])
+            activity = mean_square(h[i].transpose(0, 1))
+            loss = task_loss + penalties[i] * activity
+            if weight_decay:
+                loss = loss + weight_decay_term(_Slice(self.model, i), weight_decay)
+            out[i] = (task_loss, activity, loss, y_i)
+        return out
+
+    def outputs(self, batches, which):
+        y = self.model(self._stacked(batches, which), BPTT())[0]
+        return {i: y[i].transpose(0, 1) for i in which}
+
+    def flat_grads(self, which):
+        return {i: torch.cat([p.grad[i].reshape(-1) for p in self.model.parameters() if p.grad is not None])
+                for i in which}
+
+    def state(self, i):
+        return self.model.state(i)
+
+
 def _seed_model_configs(model_config, seeds) -> list[ModelConfig]:
     if isinstance(model_config, ModelConfig):
         return [model_config] * len(seeds)
@@ -258,6 +295,7 @@ def train_group(
     config: TrainConfig,
     seeds: list[int],
     device: str = "auto",
+    progress=False,
 ) -> list[TrainResult]:
     """Train one network per seed in ``seeds`` as one batched model; return their results in seed order, each
     equal (see the module docstring) to ``train(task, model_config, rule, config, seed, device)``.
@@ -275,103 +313,12 @@ def train_group(
     configs = _seed_model_configs(model_config, seeds)
     keep_freed_memory()
     dev = resolve_device(device)
-    streams = [seed_streams(s) for s in seeds]
-    singles = [RateRNN(c, generator=torch.Generator().manual_seed(st["init"])) for c, st in zip(configs, streams,
-                                                                                             strict=True)]
-    model = BatchedRNN(singles).to(dev)
-    k_all = len(seeds)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = make_optimizer(params, config)
-    rngs = [np.random.default_rng(st["batches"]) for st in streams]
-    tests = [evaluation_batches(task, s, config.n_test_trials, config.n_eval_trials)["test"].to(dev) for s in seeds]
-    test_x = torch.stack([b.x for b in tests])
-    wd = float(config.weight_decay)
-    exact = BPTT()
-    penalties = [float(config.activity_penalty)] * k_all
-    ckpts = sorted(set(config.checkpoints))
-    ckpt_set = set(ckpts)
-    n = config.n_updates
-    per_update, per_ckpt = zip(*(empty_log(n, len(ckpts)) for _ in seeds), strict=True)
-    states: list[list[dict[str, torch.Tensor]]] = [[] for _ in seeds]
-    diverged_at = [-1] * k_all
-    stopped_at = [n] * k_all
-    reached = [0] * k_all
-    active = list(range(k_all))
-
-    def seed_losses(x, batches, use_rule, which):
-        y, h = model(x, use_rule)
-        out = {}
-        for i in which:
-            y_i = y[i].transpose(0, 1)
-            task_loss = task.loss(y_i, batches[i])
-            activity = mean_square(h[i].transpose(0, 1))
-            loss = task_loss + penalties[i] * activity
-            if wd:
-                loss = loss + weight_decay_term(_Slice(model, i), wd)
-            out[i] = (task_loss, activity, loss, y_i)
-        return out
-
-    def flat_grads(which):
-        return {i: torch.cat([p.grad[i].reshape(-1) for p in model.parameters() if p.grad is not None])
-                for i in which}
-
-    for step in range(n + 1):
-        if step in ckpt_set:
-            c = ckpts.index(step)
-            with torch.no_grad():
-                y_test = model(test_x, exact)[0]
-            for i in active:
-                y_i = y_test[i].transpose(0, 1)
-                per_ckpt[i]["test_loss"][c] = float(task.loss(y_i, tests[i]))
-                per_ckpt[i]["test_accuracy"][c] = task.accuracy(y_i, tests[i])
-                states[i].append(model.state(i))
-            # a seed that meets the stop criterion ends here, as its separate run would (the network keeps running
-            # in the batch on a copy of another's data; its numbers are no longer used)
-            for i in list(active):
-                if (config.stop_at is not None and step > 0
-                        and stop_now(per_ckpt[i][config.stop_metric][: c + 1], config)):
-                    reached[i], stopped_at[i] = 1, step
-                    active.remove(i)
-        if step == n or not active:
-            break
-        batches = [task.sample_batch(config.batch_size, rngs[i]).to(dev) if i in active else None
-                   for i in range(k_all)]
-        # a diverged network keeps running on a copy of another's batch (its numbers are no longer used)
-        x = torch.stack([batches[i if i in active else active[0]].x for i in range(k_all)])
-        g_exact = None
-        if step in ckpt_set and not isinstance(rule, BPTT):
-            opt.zero_grad()
-            terms = seed_losses(x, batches, exact, active)
-            sum(t[2] for t in terms.values()).backward()
-            g_exact = flat_grads(active)
-        opt.zero_grad()
-        terms = seed_losses(x, batches, rule, active)
-        # (task loss, activity, loss) of every seed in one transfer (one device sync instead of 3 per seed)
-        values = dict(zip(active, torch.stack([torch.stack(terms[i][:3]) for i in active]).detach().cpu().tolist(),
-                          strict=True))
-        for i in list(active):
-            if not math.isfinite(values[i][2]):
-                diverged_at[i] = stopped_at[i] = step
-                active.remove(i)
-                log.warning("seed %d: non-finite loss at update %d; it stops and is marked diverged", seeds[i], step)
-        if not active:
-            break
-        sum(terms[i][2] for i in active).backward()
-        if step in ckpt_set:
-            g_rule = flat_grads(active)
-            for i in active:
-                per_ckpt[i]["grad_cosine"][ckpts.index(step)] = gradient_cosine(g_rule[i], None if g_exact is None
-                                                                                 else g_exact[i])
-        opt.step()
-        for i in active:
-            task_loss, activity, loss = values[i]
-            penalties[i] = record_update(per_update[i], step, task_loss, activity, loss, penalties[i],
-                                         task.accuracy(terms[i][3], batches[i]), config)
-
-    results = []
-    for i, seed in enumerate(seeds):
-        metrics = metrics_dataset(per_update[i], per_ckpt[i], ckpts, config, configs[i], rule=rule.name, seed=seed,
-                                  task=task.name, diverged_at=diverged_at[i], stopped_at=stopped_at[i],
-                                  reached=reached[i])
-        results.append(TrainResult(configs[i], ckpts[: len(states[i])], states[i], metrics))
-    return results
+    singles = [RateRNN(c, generator=torch.Generator().manual_seed(seed_streams(s)["init"]))
+               for c, s in zip(configs, seeds, strict=True)]
+    nets = SeedBatch(BatchedRNN(singles).to(dev))
+    opt = make_optimizer([p for p in nets.parameters() if p.requires_grad], config)
+    eval_sets = [{"test": evaluation_batches(task, s, config.n_test_trials, config.n_eval_trials)["test"].to(dev)}
+                 for s in seeds]
+    logs = new_run_logs(seeds, config)
+    training_loop(nets, opt, task, rule, config, logs, eval_sets, dev, progress=progress)
+    return [run_result(lg, rule, task, config, c) for lg, c in zip(logs, configs, strict=True)]

@@ -391,6 +391,176 @@ def _load_resume(path, seed, rule_name, fingerprint: dict | None = None):
     return payload
 
 
+class Networks:
+    """What :func:`training_loop` needs of the networks it trains, network ``i`` being seed ``i`` of the run list:
+    :class:`OneNetwork` (a :class:`~biocredit.model.RateRNN`, any rule and task) or a seed batch
+    (:class:`biocredit.batched.SeedBatch`). ``batches`` map a network's index to its batch; a network left out of
+    ``which`` (stopped or diverged) is no longer read."""
+
+    def parameters(self):
+        raise NotImplementedError
+
+    def losses(self, task, batches: dict, rule, penalties: list[float], weight_decay: float, which: list[int]
+               ) -> dict[int, tuple]:
+        """``{i: (task_loss, activity, loss, y)}`` of every network in ``which`` on its batch under ``rule``."""
+        raise NotImplementedError
+
+    def outputs(self, batches: dict, which: list[int]) -> dict[int, torch.Tensor]:
+        """``{i: y}``: outputs of every network in ``which`` on its batch (exact rule, no graph)."""
+        raise NotImplementedError
+
+    def flat_grads(self, which: list[int]) -> dict[int, torch.Tensor]:
+        """``{i: g}``: each network's gradient, flattened in parameter order."""
+        raise NotImplementedError
+
+    def state(self, i: int) -> dict[str, torch.Tensor]:
+        """Network ``i``'s weights as a :class:`~biocredit.model.RateRNN` state dict, on the CPU."""
+        raise NotImplementedError
+
+
+class OneNetwork(Networks):
+    """One :class:`~biocredit.model.RateRNN` as network 0 of :func:`training_loop`."""
+
+    def __init__(self, model: RateRNN) -> None:
+        self.model = model
+
+    def parameters(self):
+        return self.model.parameters()
+
+    def losses(self, task, batches, rule, penalties, weight_decay, which):
+        return {0: _loss_terms(self.model, task, batches[0], rule, penalties[0], weight_decay)}
+
+    def outputs(self, batches, which):
+        return {0: self.model(batches[0].x, BPTT())[0]}
+
+    def flat_grads(self, which):
+        return {0: _flat_grad(self.model)}
+
+    def state(self, i):
+        return {name: p.detach().cpu().clone() for name, p in self.model.state_dict().items()}
+
+
+@dataclass
+class RunLog:
+    """One seed's training state besides its weights: metrics so far, kept checkpoints, penalty weight, batch
+    generator and how it ended (``diverged_at`` −1 / ``stopped_at`` ``n_updates`` / ``reached`` 0 while it runs)."""
+
+    seed: int
+    per_update: dict
+    per_ckpt: dict
+    penalty: float
+    rng: np.random.Generator
+    states: list = field(default_factory=list)
+    diverged_at: int = -1
+    stopped_at: int = -1
+    reached: int = 0
+
+
+def new_run_logs(seeds: list[int], config: TrainConfig, checkpoint_names=CHECKPOINT_METRICS) -> list[RunLog]:
+    """Each seed's empty :class:`RunLog` (batch generator from its ``batches`` stream)."""
+    n_ckpts = len(set(config.checkpoints))
+    return [RunLog(s, *empty_log(config.n_updates, n_ckpts, checkpoint_names), float(config.activity_penalty),
+                   np.random.default_rng(seed_streams(s)["batches"]), stopped_at=config.n_updates) for s in seeds]
+
+
+def _total(losses):
+    """The sum of the networks' losses (one network: its loss itself, so its backward is that of a lone run)."""
+    losses = list(losses)
+    total = losses[0]
+    for loss in losses[1:]:
+        total = total + loss
+    return total
+
+
+def training_loop(nets: Networks, opt: torch.optim.Optimizer, task: Task, rule: LearningRule, config: TrainConfig,
+                  logs: list[RunLog], eval_sets: list[dict], device, *, first: int = 0, progress=False,
+                  on_update=None) -> None:
+    """The project's one training loop: updates ``first`` … ``n_updates`` of every network of ``nets`` (network
+    ``i``: seed ``logs[i].seed``, its own batches, penalty weight, log and evaluation sets ``eval_sets[i]``, whose
+    ``test`` entry is the fixed test batch), filling ``logs`` in place; :func:`train` and
+    :func:`biocredit.batched.train_group` build the networks and read the logs. The loss of several networks is the
+    sum of theirs, and no parameter is shared, so each takes its own step. A network that meets the stop criterion
+    or whose loss turns non-finite stops there while the others go on. ``on_update(step)`` runs before each
+    update (the resume file of a lone run)."""
+    exact = BPTT()
+    ckpts = sorted(set(config.checkpoints))
+    ckpt_set = set(ckpts)
+    n = config.n_updates
+    wd = float(config.weight_decay)
+    params = [p for p in nets.parameters() if p.requires_grad]
+    active = [i for i, lg in enumerate(logs) if lg.diverged_at < 0 and not lg.reached]
+    label = f"{rule.name} seed {logs[0].seed}" if len(logs) == 1 else f"{rule.name} seeds {[lg.seed for lg in logs]}"
+    bar = tqdm(range(first, n + 1), desc=label, disable=not progress, mininterval=2.0, initial=first, total=n + 1,
+               file=progress if hasattr(progress, "write") else None)
+    for step in bar:
+        if on_update is not None:
+            on_update(step)
+        if step in ckpt_set:
+            k = ckpts.index(step)
+            for prefix in eval_sets[0]:
+                with torch.no_grad():
+                    ys = nets.outputs({i: eval_sets[i][prefix] for i in active}, active)
+                for i in active:
+                    b = eval_sets[i][prefix]
+                    logs[i].per_ckpt[f"{prefix}_loss"][k] = float(task.loss(ys[i], b))
+                    logs[i].per_ckpt[f"{prefix}_accuracy"][k] = task.accuracy(ys[i], b)
+            for i in list(active):
+                logs[i].states.append(nets.state(i))
+                if (config.stop_at is not None and step > 0
+                        and stop_now(logs[i].per_ckpt[config.stop_metric][: k + 1], config)):
+                    logs[i].reached, logs[i].stopped_at = 1, step
+                    active.remove(i)
+        if step == n or not active:
+            break
+        batches = {i: task.sample_batch(config.batch_size, logs[i].rng).to(device) for i in active}
+        penalties = [lg.penalty for lg in logs]
+        g_exact = None
+        if step in ckpt_set and not isinstance(rule, BPTT):
+            opt.zero_grad()
+            _total(t[2] for t in nets.losses(task, batches, exact, penalties, wd, active).values()).backward()
+            g_exact = nets.flat_grads(active)
+        opt.zero_grad()
+        terms = nets.losses(task, batches, rule, penalties, wd, active)
+        # (task loss, activity, loss) of every network in one transfer (one device sync, not three per network)
+        values = dict(zip(active, torch.stack([torch.stack(terms[i][:3]) for i in active]).detach().cpu().tolist(),
+                          strict=True))
+        for i in list(active):
+            if not math.isfinite(values[i][2]):
+                logs[i].diverged_at = logs[i].stopped_at = step
+                active.remove(i)
+                log.warning("%s seed %d: non-finite loss at update %d; it stops and is marked diverged", rule.name,
+                            logs[i].seed, step)
+        if not active:
+            break
+        _total(terms[i][2] for i in active).backward()
+        if step in ckpt_set:
+            g_rule = nets.flat_grads(active)
+            for i in active:
+                logs[i].per_ckpt["grad_cosine"][ckpts.index(step)] = gradient_cosine(
+                    g_rule[i], None if g_exact is None else g_exact[i])
+        if config.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+        opt.step()
+        for i in active:
+            task_loss, activity, loss = values[i]
+            logs[i].penalty = record_update(logs[i].per_update, step, task_loss, activity, loss, logs[i].penalty,
+                                            task.accuracy(terms[i][3], batches[i]), config)
+        if progress and step % 10 == 0:
+            lg = logs[active[0]]
+            bar.set_postfix(loss=f"{lg.per_update['loss'][step]:.4f}", acc=f"{lg.per_update['accuracy'][step]:.3f}")
+    bar.close()
+
+
+def run_result(lg: RunLog, rule: LearningRule, task: Task, config: TrainConfig, model_config: ModelConfig
+               ) -> TrainResult:
+    """A finished :class:`RunLog` as the run's :class:`TrainResult`."""
+    ckpts = sorted(set(config.checkpoints))
+    metrics = metrics_dataset(lg.per_update, lg.per_ckpt, ckpts, config, model_config, rule=rule.name, seed=lg.seed,
+                              task=task.name, diverged_at=lg.diverged_at, stopped_at=lg.stopped_at,
+                              reached=lg.reached)
+    return TrainResult(model_config, ckpts[: len(lg.states)], lg.states, metrics)
+
+
 def train(
     task: Task,
     model_config: ModelConfig,
@@ -433,28 +603,17 @@ def train(
     """
     keep_freed_memory()  # large per-step buffers stay on the heap instead of costing page faults every update
     dev = resolve_device(device)
-    seeds = seed_streams(seed)
-    model = RateRNN(model_config, generator=torch.Generator().manual_seed(seeds["init"])).to(dev)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = make_optimizer(params, config)
-    batch_rng = np.random.default_rng(seeds["batches"])
+    model = RateRNN(model_config, generator=torch.Generator().manual_seed(seed_streams(seed)["init"])).to(dev)
+    opt = make_optimizer([p for p in model.parameters() if p.requires_grad], config)
     eval_sets = {k: b.to(dev) for k, b in evaluation_batches(task, seed, config.n_test_trials,
                                                              config.n_eval_trials).items()}
-    test_batch = eval_sets.pop("test")
-    wd = float(config.weight_decay)
-    exact = BPTT()
-    penalty = float(config.activity_penalty)
-    ckpts = sorted(set(config.checkpoints))
-    ckpt_set = set(ckpts)
-    n = config.n_updates
-    ckpt_names = [*CHECKPOINT_METRICS, *(f"{prefix}_{m}" for prefix in eval_sets for m in ("loss", "accuracy"))]
-    per_update, per_ckpt = empty_log(n, len(ckpts), ckpt_names)
-    if config.stop_at is not None and config.stop_metric not in per_ckpt:
+    eval_sets = {"test": eval_sets.pop("test"), **eval_sets}  # the test batch first, as the log lists it
+    ckpt_names = [*CHECKPOINT_METRICS, *(f"{prefix}_{m}" for prefix in eval_sets if prefix != "test"
+                                         for m in ("loss", "accuracy"))]
+    if config.stop_at is not None and config.stop_metric not in ckpt_names:
         raise ValueError(f"stop_metric {config.stop_metric!r} is not logged for task {task.name!r}; "
-                         f"choose one of {sorted(per_ckpt)}")
-    states: list[dict[str, torch.Tensor]] = []
-    diverged_at = -1
-    reached = 0
+                         f"choose one of {sorted(ckpt_names)}")
+    (lg,) = new_run_logs([seed], config, ckpt_names)
     first = 0
     fingerprint = run_fingerprint(task, model_config, rule, config, seed, run_config) if resume_path else None
     resumed = (_load_resume(resume_path, seed, rule.name, fingerprint) if resume_path and Path(resume_path).exists()
@@ -463,68 +622,23 @@ def train(
         first = int(resumed["step"])
         model.load_state_dict(resumed["model"])
         opt.load_state_dict(resumed["optimizer"])
-        penalty = float(resumed["penalty"])
-        batch_rng.bit_generator.state = resumed["batch_rng"]
-        per_update = {k: v.numpy().copy() for k, v in resumed["per_update"].items()}
-        per_ckpt = {k: v.numpy().copy() for k, v in resumed["per_ckpt"].items()}
-        states = list(resumed["states"])
+        lg.penalty = float(resumed["penalty"])
+        lg.rng.bit_generator.state = resumed["batch_rng"]
+        lg.per_update = {k: v.numpy().copy() for k, v in resumed["per_update"].items()}
+        lg.per_ckpt = {k: v.numpy().copy() for k, v in resumed["per_ckpt"].items()}
+        lg.states = list(resumed["states"])
         if hasattr(task, "load_sampler_state"):
-            task.load_sampler_state(_from_tensors(resumed.get("task_sampler")), batch_rng)
+            task.load_sampler_state(_from_tensors(resumed.get("task_sampler")), lg.rng)
         log.info("resuming %s seed %d from update %d (%s)", rule.name, seed, first, resume_path)
 
-    bar = tqdm(range(first, n + 1), desc=f"{rule.name} seed {seed}", disable=not progress, mininterval=2.0,
-               initial=first, total=n + 1, file=progress if hasattr(progress, "write") else None)
-    for step in bar:
-        if resume_path and step > first and step % resume_every == 0 and step < n:
-            _save_resume(resume_path, step, model, opt, penalty, batch_rng, per_update, per_ckpt, states, seed,
-                         rule.name, task, fingerprint)
-        if step in ckpt_set:
-            k = ckpts.index(step)
-            with torch.no_grad():
-                t_loss, _, _, y = _loss_terms(model, task, test_batch, exact, penalty)
-            per_ckpt["test_loss"][k] = float(t_loss)
-            per_ckpt["test_accuracy"][k] = task.accuracy(y, test_batch)
-            for prefix, b in eval_sets.items():
-                with torch.no_grad():
-                    y_b = model(b.x, exact)[0]
-                    per_ckpt[f"{prefix}_loss"][k] = float(task.loss(y_b, b))
-                per_ckpt[f"{prefix}_accuracy"][k] = task.accuracy(y_b, b)
-            states.append({name: p.detach().cpu().clone() for name, p in model.state_dict().items()})
-            if config.stop_at is not None and step > 0 and stop_now(per_ckpt[config.stop_metric][: k + 1], config):
-                reached = 1
-                break
-        if step == n:
-            break
-        batch = task.sample_batch(config.batch_size, batch_rng).to(dev)
-        if step in ckpt_set and not isinstance(rule, BPTT):
-            opt.zero_grad()
-            _loss_terms(model, task, batch, exact, penalty, wd)[2].backward()
-            g_exact = _flat_grad(model)
-        else:
-            g_exact = None
-        opt.zero_grad()
-        task_loss, activity, loss, y = _loss_terms(model, task, batch, rule, penalty, wd)
-        if not math.isfinite(loss.item()):
-            diverged_at = step
-            log.warning("non-finite loss at update %d; training stops and the run is marked diverged", step)
-            break
-        loss.backward()
-        if step in ckpt_set:
-            g_rule = _flat_grad(model)
-            per_ckpt["grad_cosine"][ckpts.index(step)] = gradient_cosine(g_rule, g_exact)
-        if config.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
-        opt.step()
-        penalty = record_update(per_update, step, task_loss.item(), activity.item(), loss.item(), penalty,
-                                task.accuracy(y, batch), config)
-        if progress and step % 10 == 0:
-            bar.set_postfix(loss=f"{loss.item():.4f}", acc=f"{per_update['accuracy'][step]:.3f}")
-    bar.close()
+    def save_resume(step):
+        if resume_path and step > first and step % resume_every == 0 and step < config.n_updates:
+            _save_resume(resume_path, step, model, opt, lg.penalty, lg.rng, lg.per_update, lg.per_ckpt, lg.states,
+                         seed, rule.name, task, fingerprint)
 
-    metrics = metrics_dataset(per_update, per_ckpt, ckpts, config, model_config, rule=rule.name, seed=seed,
-                              task=task.name, diverged_at=diverged_at,
-                              stopped_at=int(step) if reached or diverged_at >= 0 else n, reached=reached)
-    return TrainResult(model_config, ckpts[: len(states)], states, metrics)
+    training_loop(OneNetwork(model), opt, task, rule, config, [lg], [eval_sets], dev, first=first,
+                  progress=progress, on_update=save_resume)
+    return run_result(lg, rule, task, config, model_config)
 
 
 CHECKPOINT_FORMAT = "biocredit-checkpoints-v1"
