@@ -51,14 +51,13 @@ def _phase_timers(clock: dict):
     from biocredit import train as tr
     from biocredit.learning import BPTT
 
-    saved = {"_loss_terms": tr._loss_terms, "_save_resume": tr._save_resume, "backward": torch.Tensor.backward}
+    saved = {"_loss_terms": tr._loss_terms, "_save_resume": tr._save_resume, "backward": torch.Tensor.backward,
+             "outputs": tr.OneNetwork.outputs}
     state = {"phase": "updates"}
 
     def loss_terms(model, task, batch, rule, penalty, weight_decay=0.0):
         t0 = time.perf_counter()
-        if not torch.is_grad_enabled():
-            phase = "evaluation"
-        elif isinstance(rule, BPTT) and state["rule"] != "bptt":
+        if isinstance(rule, BPTT) and state["rule"] != "bptt":
             phase = "grad_cosine"
         else:
             phase = "updates"
@@ -74,16 +73,24 @@ def _phase_timers(clock: dict):
         state["phase"] = "updates"
         return out
 
+    def outputs(self, *args, **kwargs):  # the no-grad forward passes at each checkpoint
+        t0 = time.perf_counter()
+        out = saved["outputs"](self, *args, **kwargs)
+        clock["evaluation"] += time.perf_counter() - t0
+        return out
+
     def save_resume(*args, **kwargs):
         t0 = time.perf_counter()
         saved["_save_resume"](*args, **kwargs)
         clock["resume writes"] += time.perf_counter() - t0
 
     tr._loss_terms, tr._save_resume, torch.Tensor.backward = loss_terms, save_resume, backward
+    tr.OneNetwork.outputs = outputs
     try:
         yield state
     finally:
         tr._loss_terms, tr._save_resume = saved["_loss_terms"], saved["_save_resume"]
+        tr.OneNetwork.outputs = saved["outputs"]
         torch.Tensor.backward = saved["backward"]
 
 
