@@ -120,8 +120,7 @@ rule figure_a7:
 rule figure_a5:
     input:
         summary="results/similarity/datasets/{dataset}/summary.nc",
-        activities=a5_activities,
-        checkpoints=a5_checkpoints,
+        dynamics="results/similarity/datasets/{dataset}/dynamics.nc",
         lib=lib("stages.figures_a"),
     output:
         png=report(
@@ -179,7 +178,7 @@ rule figure_a4:
 rule figure_a1:
     input:
         data=task_data,
-        checkpoints=a1_checkpoints,
+        outputs="results/similarity/tasks/{task}/outputs.nc",
         lib=lib("stages.figures_a"),
     output:
         png=report(
@@ -193,8 +192,5 @@ rule figure_a1:
         "results/logs/figure_a1/{task}.log",
     conda:
         ENV
-    params:
-        task_cfg=task_params,
-        rules=config["similarity"]["rules"],
     script:
         "../scripts/figure_a1.py"

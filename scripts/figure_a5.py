@@ -3,4 +3,4 @@
 from biocredit.stages._job import run_job
 from biocredit.stages.figures_a import figure_a5
 
-run_job(snakemake, figure_a5, inputs=('summary', 'activities', 'checkpoints'))
+run_job(snakemake, figure_a5, inputs=('summary', 'dynamics'))

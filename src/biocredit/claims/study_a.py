@@ -19,8 +19,6 @@ rate: ``A3-hatsopoulos2007-equal-lr``).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -35,9 +33,9 @@ from biocredit.claims import (
     directional_verdict,
     equivalence_verdict,
 )
-from biocredit.dynamics import dsa_distance, dynamics_similarity
+from biocredit.dynamics import level_accuracy
 from biocredit.runs import rule_label
-from biocredit.similarity.matched import matched_curves, matched_grid, per_run_means, values_at_levels
+from biocredit.similarity.matched import matched_curves, per_run_means, values_at_levels
 from biocredit.stats import (
     adjusted_level,
     mean_ci,
@@ -317,44 +315,45 @@ def claim_a7(summary: xr.Dataset, *, dataset: str, rules: list[str], preset: str
     )
 
 
-def level_accuracy(summary_ds: xr.Dataset, level: float) -> float:
-    """The accuracy at fraction ``level`` of a summary's matched range (untrained to best reached by every rule)."""
-    grid = matched_grid(summary_ds, n_grid=2)
-    return float(grid[0] + level * (grid[-1] - grid[0])) if grid.size else float("nan")
-
-
-def _distance_matrix(keys: list[tuple[str, int]], pairs: dict[tuple[int, int], float]) -> np.ndarray:
-    d = np.zeros((len(keys), len(keys)))
-    for (i, j), v in pairs.items():
-        d[i, j] = d[j, i] = v
+def _distance_matrix(n: int, pairs: xr.Dataset, var: str) -> np.ndarray:
+    d = np.zeros((n, n))
+    d[pairs["a"].values, pairs["b"].values] = d[pairs["b"].values, pairs["a"].values] = pairs[var].values
     return d
 
 
-def claim_a5(summary_ds: xr.Dataset, rates: dict[tuple[str, int], np.ndarray], *, dataset: str, rules: list[str],
-             level: float, n_grid: int, margin: float, rank: int, preset: str, dsa: dict | None = None,
+def pair_rows(pairs: xr.Dataset) -> list[dict]:
+    """The pairs of a :func:`biocredit.dynamics.pairwise_dynamics` Dataset as rows (``a``, ``b`` as
+    ``rule/seed``, ``kind``, ``distance`` (DSA), ``spectral_distance``), in the Dataset's order."""
+    names = [f"{r}/{s}" for r, s in zip(pairs["rule"].values, pairs["seed"].values, strict=True)]
+    return [{"a": names[int(i)], "b": names[int(j)], "kind": str(k), "distance": float(d),
+             "spectral_distance": float(e)}
+            for i, j, k, d, e in zip(pairs["a"].values, pairs["b"].values, pairs["kind"].values,
+                                     pairs["dsa"].values, pairs["spectral"].values, strict=True)]
+
+
+def claim_a5(summary_ds: xr.Dataset, pairs: xr.Dataset, *, dataset: str, rules: list[str], level: float,
+             n_grid: int, margin: float, rank: int, preset: str, dsa: dict | None = None,
              verdicts: dict | None = None, ci_level: float | None = None) -> tuple[dict, list[dict], xr.Dataset]:
     """A5: networks of different rules are no further apart in their dynamics than networks of the same rule
     (excess of the between-rule over the within-rule DSA distance within ±margin, in DSA's units, radians). Each
     run is in many pairs, so the interval resamples runs (:func:`biocredit.stats.pairwise_excess_ci`, jackknife over
     runs), not pairs. The eigenvalue-matching distance's excess and interval are shown beside it (its units differ:
-    no verdict). ``rates[(rule, seed)]``: each run's activity at the first checkpoint reaching
-    :func:`level_accuracy` (runs of other rules are ignored). Returns the row, the pairwise distances and the
-    participation-ratio curves."""
+    no verdict). ``pairs``: the distances between the runs of ``rules`` at the first checkpoint reaching
+    :func:`level_accuracy`, as :func:`biocredit.dynamics.pairwise_dynamics` measures them (the ``dynamics`` summary
+    of rule ``network_dynamics``); ``rank`` and ``dsa`` are the settings it was measured with, for the statistic's
+    text. Returns the row, the pairwise distances as rows and the participation-ratio curves."""
     cfg = _settings(verdicts)
     lvl = cfg["level"] if ci_level is None else ci_level
     target = level_accuracy(summary_ds, level)
     dsa = dict(dsa or {})
-    keys = [k for k in rates if k[0] in rules]
-    pairs, spectral, pair_rows = {}, {}, []
-    for (i, ka), (j, kb) in itertools.combinations(enumerate(keys), 2):
-        kind = "within" if ka[0] == kb[0] else "between"
-        pairs[(i, j)] = d = dsa_distance(rates[ka], rates[kb], **dsa)
-        spectral[(i, j)] = d_spec = dynamics_similarity(rates[ka], rates[kb], rank=rank)
-        pair_rows.append({"a": f"{ka[0]}/{ka[1]}", "b": f"{kb[0]}/{kb[1]}", "kind": kind, "distance": d,
-                          "spectral_distance": d_spec})
-    groups = np.array([k[0] for k in keys])
-    test = pairwise_excess_ci(_distance_matrix(keys, pairs), groups, level=lvl, min_n=cfg["min_n"])
-    test_spec = pairwise_excess_ci(_distance_matrix(keys, spectral), groups, level=lvl, min_n=cfg["min_n"])
+    keep = np.isin(pairs["rule"].values, list(rules))
+    if not keep.all():
+        raise ValueError(f"A5: the pairs hold runs of rules {sorted(set(pairs['rule'].values[~keep]))} outside the "
+                         f"compared {list(rules)}")
+    n = pairs.sizes["run"]
+    groups = pairs["rule"].values.astype(str)
+    test = pairwise_excess_ci(_distance_matrix(n, pairs, "dsa"), groups, level=lvl, min_n=cfg["min_n"])
+    test_spec = pairwise_excess_ci(_distance_matrix(n, pairs, "spectral"), groups, level=lvl, min_n=cfg["min_n"])
     pr = matched_curves(summary_ds, n_grid=n_grid, value="participation_ratio")
     labels = " and ".join(_labels(*rules))
     row = _row(
@@ -379,7 +378,7 @@ def claim_a5(summary_ds: xr.Dataset, rates: dict[tuple[str, int], np.ndarray], *
         preset=preset,
         verdict=equivalence_verdict(test["ci"], margin, enough=test["enough"]),
     )
-    return row, pair_rows, pr
+    return row, pair_rows(pairs), pr
 
 
 def unreached_cells(at_level: xr.DataArray) -> dict[str, dict[str, str]]:

@@ -1,6 +1,6 @@
 """What every workflow job does first: send its log to the job's log file and its progress to the console
 (:func:`configure`), and for the figure stages, call the stage with the job's inputs, outputs, wildcards and params
-(:func:`run_job`)."""
+(:func:`run_job`); and how a stage reads a summary into memory (:func:`load_netcdf`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import torch
+import xarray as xr
 
-__all__ = ["ConsoleProgress", "configure", "console", "run_job"]
+from biocredit.io import open_netcdf
+
+__all__ = ["ConsoleProgress", "configure", "console", "load_netcdf", "run_job"]
 
 _CONSOLE = None
 
@@ -101,3 +104,11 @@ def console():
     """The console stream once :func:`configure` sent stderr to the job's log (None before: progress then goes to
     stderr as usual)."""
     return _CONSOLE if _CONSOLE is not None and _CONSOLE is not sys.stderr else None
+
+
+def load_netcdf(path: str, arch: str | None = None) -> xr.Dataset:
+    """A NetCDF file read into memory and closed, through :func:`biocredit.io.open_netcdf` (a damaged file raises
+    an error naming it); with ``arch``, narrowed to that architecture (kept as a length-1 ``arch`` dimension)."""
+    with open_netcdf(path) as ds:
+        loaded = ds.load()
+    return loaded if arch is None else loaded.sel(arch=[arch])

@@ -4,12 +4,7 @@ its summaries, asks :mod:`biocredit.claims.study_a` for the row and the numbers 
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-import xarray as xr
-
 from biocredit.claims import study_a
-from biocredit.dynamics import recurrent_spectrum
 from biocredit.figures.dynamics import dynamics_at_matched_accuracy
 from biocredit.figures.similarity import (
     distance_across_archs,
@@ -21,41 +16,24 @@ from biocredit.figures.similarity import (
 from biocredit.figures.style import save
 from biocredit.figures.tasks import task_overview
 from biocredit.figures.verdict import add_verdict_panel, items_of_row
-from biocredit.io import open_netcdf, write_json
-from biocredit.model import RateRNN
+from biocredit.io import write_json
 from biocredit.similarity.matched import stack_runs
-from biocredit.tasks import build_task
-from biocredit.train import load_checkpoints
+from biocredit.stages._job import load_netcdf as _load
 
 __all__ = ["figure_a1", "figure_a2", "figure_a3", "figure_a4", "figure_a5", "figure_a6", "figure_a7"]
 
 
-def _load(path: str, arch: str | None = None) -> xr.Dataset:
-    """A NetCDF file read into memory (and closed); with ``arch``, narrowed to that architecture (kept as a
-    length-1 ``arch`` dimension)."""
-    with open_netcdf(path) as ds:
-        loaded = ds.load()
-    return loaded if arch is None else loaded.sel(arch=[arch])
-
-
-def figure_a1(
-    data: str, checkpoints: dict[str, str], out_png: str, out_pdf: str, *, task: str, task_cfg: dict
-) -> None:
-    """Figure A1 for one task: inputs, targets and the final outputs of one trained network per rule."""
-    recordings = _load(data)
-    t = build_task(task, task_cfg, recordings)
-    batch = t.analysis_batch()
-    outputs = {}
-    for rule, path in checkpoints.items():
-        config, _, states = load_checkpoints(path)
-        model = RateRNN(config)
-        model.load_state_dict(states[-1])
-        with torch.no_grad():
-            outputs[rule] = model(batch.x)[0].numpy()
+def figure_a1(data: str, outputs: str, out_png: str, out_pdf: str, *, task: str) -> None:
+    """Figure A1 for one task: inputs, targets and the final outputs of one trained network per rule (the
+    ``network_outputs`` summary), beside the recordings."""
+    recordings, net = _load(data), _load(outputs)
+    labels = {dim: [str(x) for x in net[f"{dim}_label"].values] if f"{dim}_label" in net.coords else None
+              for dim in ("input", "output")}
     fig = task_overview(
-        batch.x.numpy(), batch.y.numpy(), batch.mask.numpy(), outputs, recordings, t.dt_ms,
+        net["x"].values, net["y"].values, net["mask"].values,
+        {str(r): net["output"].sel(rule=r).values for r in net.rule.values}, recordings, net.attrs["dt_ms"],
         title=f"{task} task and {recordings.attrs.get('dataset', '')} recordings",
-        input_labels=getattr(t, "input_labels", None), output_labels=getattr(t, "output_labels", None),
+        input_labels=labels["input"], output_labels=labels["output"],
     )
     save(fig, out_png, out_pdf)
 
@@ -134,40 +112,22 @@ def figure_a4(summary: str, out_png: str, out_pdf: str, out_claim: str, *, datas
     write_json(row, out_claim)
 
 
-def _checkpoint_at_level(acc: np.ndarray, steps: np.ndarray, level: float) -> int | None:
-    """The first checkpoint whose accuracy reaches ``level`` (None if the run never does)."""
-    hit = np.flatnonzero(np.nan_to_num(acc, nan=-np.inf) >= level)
-    return int(steps[hit[0]]) if hit.size else None
-
-
-def figure_a5(summary: str, activities: list[str], checkpoints: list[str], out_png: str, out_pdf: str,
-              out_claim: str, *, dataset: str, arch: str, rules: list[str], level: float, n_grid: int, margin: float,
-              rank: int, preset: str, dsa: dict | None = None, verdicts: dict | None = None) -> None:
+def figure_a5(summary: str, dynamics: str, out_png: str, out_pdf: str, out_claim: str, *, dataset: str, arch: str,
+              rules: list[str], level: float, n_grid: int, margin: float, rank: int, preset: str,
+              dsa: dict | None = None, verdicts: dict | None = None) -> None:
     """Figure A5: dynamics at matched accuracy. Participation-ratio dimensionality against accuracy, recurrent
     eigenvalues and two dynamics distances between networks — DSA (Ostrow et al. 2023, ``dsa-metric``; settings
     ``dsa``: n_delays, rank, iters, lr) and the cheaper eigenvalue-matching distance of rank-``rank`` linear fits —
-    each taken at the first checkpoint where a run reaches the matched level; its claim row is
-    :func:`biocredit.claims.study_a.claim_a5`."""
+    each taken at the first checkpoint where a run reaches the matched level, all read from the ``dynamics``
+    summary (rule ``network_dynamics``); its claim row is :func:`biocredit.claims.study_a.claim_a5`."""
     summary_ds = _load(summary, arch).sel(rule=rules)
-    target = study_a.level_accuracy(summary_ds, level)
-    rates, spectra = {}, {}  # (rule, seed) -> activity at the level, W_rec eigenvalues
-    for act_path, ckpt_path in zip(activities, checkpoints, strict=True):
-        with open_netcdf(act_path) as act:
-            rule, seed = str(act.attrs["rule"]), int(act.attrs["seed"])
-            if rule not in rules:
-                continue
-            step = _checkpoint_at_level(act["accuracy"].values, act.checkpoint.values, target)
-            if step is None:
-                continue
-            rate = act["rate"].sel(checkpoint=step).transpose("unit", "time", "condition").values
-        config, steps, states = load_checkpoints(ckpt_path)
-        model = RateRNN(config)
-        model.load_state_dict(states[steps.index(step)])
-        w_rec = model.effective_w_rec().detach().double().numpy()  # what the recurrence uses (Dale, masks)
-        rates[(rule, seed)], spectra[(rule, seed)] = rate, recurrent_spectrum(w_rec)
-    row, pair_rows, pr = study_a.claim_a5(summary_ds, rates, dataset=dataset, rules=rules, level=level, n_grid=n_grid,
-                                          margin=margin, rank=rank, preset=preset, dsa=dsa, verdicts=verdicts)
-    fig = dynamics_at_matched_accuracy(summary_ds, pr, spectra, pair_rows, arch, target,
+    pairs = _load(dynamics)
+    row, pair_rows, pr = study_a.claim_a5(summary_ds, pairs, dataset=dataset, rules=rules, level=level,
+                                          n_grid=n_grid, margin=margin, rank=rank, preset=preset, dsa=dsa,
+                                          verdicts=verdicts)
+    spectra = {(str(r), int(s)): re + 1j * im for r, s, re, im in zip(
+        pairs["rule"].values, pairs["seed"].values, pairs["eig_real"].values, pairs["eig_imag"].values, strict=True)}
+    fig = dynamics_at_matched_accuracy(summary_ds, pr, spectra, pair_rows, arch, row["level_accuracy"],
                                        f"{dataset}: dynamics at matched accuracy")
     add_verdict_panel(fig, items_of_row(row, "DSA between − within"), xlabel="distance excess, rad [CI]")
     save(fig, out_png, out_pdf)

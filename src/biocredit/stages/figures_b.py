@@ -5,20 +5,14 @@ drawn for every task, B5 and B6 for the remedies task."""
 
 from __future__ import annotations
 
-import xarray as xr
-
 from biocredit.claims import study_b
 from biocredit.figures import generalization as fg
 from biocredit.figures.style import save
-from biocredit.io import open_netcdf, write_json
+from biocredit.io import write_json
 from biocredit.runs import terms_axis
+from biocredit.stages._job import load_netcdf as _load
 
 __all__ = ["figure_b1", "figure_b2", "figure_b3", "figure_b4", "figure_b5", "figure_b6", "figure_b7"]
-
-
-def _load(path: str) -> xr.Dataset:
-    with open_netcdf(path) as ds:
-        return ds.load()
 
 
 def _write(fig, row: dict, out_png: str, out_pdf: str, out_claim: str) -> None:
