@@ -26,6 +26,8 @@ include: "rules/similarity.smk"
 include: "rules/networks.smk"  # trained networks of study A → outputs (A1), dynamics at the matched level (A5)
 include: "rules/curvature.smk"
 include: "rules/generalization.smk"
+include: "rules/claims_a.smk"
+include: "rules/claims_b.smk"
 include: "rules/figures_a.smk"
 include: "rules/figures_b.smk"
 include: "rules/claims.smk"

@@ -143,8 +143,11 @@ def test_network_dynamics_holds_what_figure_a5_computed(trained, tmp_path):
 
     with xr.open_dataset(summary) as s:
         summary_ds = s.load().sel(rule=RULES)
-    row, rows, _ = claim_a5(summary_ds, ds, dataset="fake", rules=RULES, level=LEVEL, n_grid=5, margin=0.1,
-                            rank=RANK, preset="test", dsa=DSA, verdicts={"min_runs": 2})
+    row = claim_a5(summary_ds, ds, dataset="fake", rules=RULES, level=LEVEL, margin=0.1, rank=RANK, preset="test",
+                   dsa=DSA, verdicts={"min_runs": 2})
+    from biocredit.dynamics import pair_rows
+
+    rows = pair_rows(ds)
     idx = {k: n for n, k in enumerate(keys)}
     matrix = np.zeros((len(keys), len(keys)))
     for (ka, kb), (d, _) in pairs.items():
@@ -199,10 +202,12 @@ def test_network_outputs_hold_what_figure_a1_computed(trained, tmp_path):
 
 
 def test_figure_a1_and_a5_draw_from_the_summaries_alone(trained, tmp_path):
-    """The figure stages read the summaries and write figure and claim; they import no model or checkpoint code."""
+    """The claim stage writes A5's row from the summaries; the figure stages draw from the summaries and the row, and
+    import no model, training or task code."""
     import subprocess
     import sys
 
+    from biocredit.stages.claims_a import claim_a5
     from biocredit.stages.figures_a import figure_a1, figure_a5
 
     tmp, data, ckpts = trained
@@ -213,9 +218,10 @@ def test_figure_a1_and_a5_draw_from_the_summaries_alone(trained, tmp_path):
     network_dynamics(summary, _activity_files(tmp, ckpts), [str(ckpts[k]) for k in CURVES], str(dyn), arch="base",
                      rules=RULES, level=LEVEL, rank=RANK, dsa=DSA)
     figure_a1(str(data), str(outputs), str(tmp_path / "a1.png"), str(tmp_path / "a1.pdf"), task="reach")
-    figure_a5(summary, str(dyn), str(tmp_path / "a5.png"), str(tmp_path / "a5.pdf"), str(tmp_path / "a5.json"),
-              dataset="fake", arch="base", rules=RULES, level=LEVEL, n_grid=5, margin=0.1, rank=RANK,
-              preset="test", dsa=DSA)
+    claim_a5(summary, str(dyn), str(tmp_path / "a5.json"), dataset="fake", arch="base", rules=RULES, level=LEVEL,
+             margin=0.1, rank=RANK, preset="test", dsa=DSA)
+    figure_a5(summary, str(dyn), str(tmp_path / "a5.json"), str(tmp_path / "a5.png"), str(tmp_path / "a5.pdf"),
+              dataset="fake", arch="base", rules=RULES, n_grid=5)
     assert (tmp_path / "a1.png").stat().st_size > 10_000 and (tmp_path / "a5.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "a5.json").read_text())["id"] == "A5-fake"
     loaded = subprocess.run([sys.executable, "-c", "import sys, biocredit.stages.figures_a; "

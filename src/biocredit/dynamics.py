@@ -50,6 +50,8 @@ __all__ = [
     "level_accuracy",
     "activity_at_level",
     "pairwise_dynamics",
+    "pair_matrix",
+    "pair_rows",
 ]
 
 
@@ -296,3 +298,21 @@ def pairwise_dynamics(rates: dict[tuple[str, int], np.ndarray], *, rank: int, ds
                 "a": ("pair", np.asarray(a, dtype=int)), "b": ("pair", np.asarray(b, dtype=int)),
                 "kind": ("pair", np.asarray(kind, dtype=str))},
     )
+
+
+def pair_matrix(pairs: xr.Dataset, var: str) -> np.ndarray:
+    """Distance ``var`` of a :func:`pairwise_dynamics` Dataset as a symmetric (run, run) matrix, zero diagonal."""
+    n = pairs.sizes["run"]
+    d = np.zeros((n, n))
+    d[pairs["a"].values, pairs["b"].values] = d[pairs["b"].values, pairs["a"].values] = pairs[var].values
+    return d
+
+
+def pair_rows(pairs: xr.Dataset) -> list[dict]:
+    """The pairs of a :func:`pairwise_dynamics` Dataset as rows (``a``, ``b`` as ``rule/seed``, ``kind``,
+    ``distance`` (DSA), ``spectral_distance``), in the Dataset's order."""
+    names = [f"{r}/{s}" for r, s in zip(pairs["rule"].values, pairs["seed"].values, strict=True)]
+    return [{"a": names[int(i)], "b": names[int(j)], "kind": str(k), "distance": float(d),
+             "spectral_distance": float(e)}
+            for i, j, k, d, e in zip(pairs["a"].values, pairs["b"].values, pairs["kind"].values,
+                                     pairs["dsa"].values, pairs["spectral"].values, strict=True)]

@@ -33,7 +33,7 @@ from biocredit.claims import (
     directional_verdict,
     equivalence_verdict,
 )
-from biocredit.dynamics import level_accuracy
+from biocredit.dynamics import level_accuracy, pair_matrix
 from biocredit.runs import rule_label
 from biocredit.similarity.matched import matched_curves, per_run_means, values_at_levels
 from biocredit.stats import (
@@ -46,6 +46,7 @@ from biocredit.stats import (
 from biocredit.variance import variance_shares
 
 __all__ = [
+    "a4_table",
     "claim_a2",
     "claim_a3",
     "claim_a4",
@@ -54,7 +55,9 @@ __all__ = [
     "claim_a7",
     "a6_verdict",
     "level_accuracy",
+    "levels_of_runs",
     "matched_difference",
+    "matched_runs",
     "unreached_cells",
     "unreached_note",
 ]
@@ -101,6 +104,17 @@ def _compared(summary_ds: xr.Dataset, rules: list[str]) -> xr.Dataset:
     return summary_ds.sel(rule=list(rules))
 
 
+def matched_runs(summary_ds: xr.Dataset, rules: list[str], n_grid: int, value: str = "procrustes") -> xr.Dataset:
+    """The curves of ``value`` of the runs of ``rules`` on the accuracy grid every one of them reaches (what A2 and
+    A6 compare, and what their figures draw)."""
+    return matched_curves(_compared(summary_ds, rules), n_grid=n_grid, value=value, top="run")
+
+
+def levels_of_runs(summary_ds: xr.Dataset, rules: list[str], fractions: list[float]) -> xr.Dataset:
+    """The values of ``rules``' runs at ``fractions`` of the range every run reaches (A3's test and figure)."""
+    return values_at_levels(_compared(summary_ds, rules), fractions, top="run")
+
+
 def matched_difference(summary_ds: xr.Dataset, rules: list[str], arch: str, n_grid: int, margin: float,
                        value: str = "procrustes", *, verdicts: dict | None = None,
                        level: float | None = None) -> tuple[xr.Dataset, dict, str]:
@@ -111,7 +125,7 @@ def matched_difference(summary_ds: xr.Dataset, rules: list[str], arch: str, n_gr
     ``accuracy_range``) and the verdict."""
     cfg = _settings(verdicts)
     lvl = cfg["level"] if level is None else level
-    matched = matched_curves(_compared(summary_ds, rules), n_grid=n_grid, value=value, top="run")
+    matched = matched_runs(summary_ds, rules, n_grid, value)
     a, b = per_run_means(matched, rules[1], arch, value), per_run_means(matched, rules[0], arch, value)
     diff = mean_difference_ci(a, b, level=lvl, min_n=cfg["min_n"], method=cfg["method"])
     diff["p"] = permutation_test(a, b)["p"]
@@ -179,7 +193,7 @@ def claim_a3(summary_ds: xr.Dataset, *, dataset: str, arch: str, rules: list[str
     cfg = _settings(verdicts)
     lvl = cfg["level"] if level is None else level
     part_level = adjusted_level(lvl, len(fractions), cfg["multiplicity"])
-    at = values_at_levels(_compared(summary_ds, rules), fractions, top="run")
+    at = levels_of_runs(summary_ds, rules, fractions)
     ref, other = rules[0], rules[1]
     tests = []
     for f in fractions:
@@ -315,25 +329,9 @@ def claim_a7(summary: xr.Dataset, *, dataset: str, rules: list[str], preset: str
     )
 
 
-def _distance_matrix(n: int, pairs: xr.Dataset, var: str) -> np.ndarray:
-    d = np.zeros((n, n))
-    d[pairs["a"].values, pairs["b"].values] = d[pairs["b"].values, pairs["a"].values] = pairs[var].values
-    return d
-
-
-def pair_rows(pairs: xr.Dataset) -> list[dict]:
-    """The pairs of a :func:`biocredit.dynamics.pairwise_dynamics` Dataset as rows (``a``, ``b`` as
-    ``rule/seed``, ``kind``, ``distance`` (DSA), ``spectral_distance``), in the Dataset's order."""
-    names = [f"{r}/{s}" for r, s in zip(pairs["rule"].values, pairs["seed"].values, strict=True)]
-    return [{"a": names[int(i)], "b": names[int(j)], "kind": str(k), "distance": float(d),
-             "spectral_distance": float(e)}
-            for i, j, k, d, e in zip(pairs["a"].values, pairs["b"].values, pairs["kind"].values,
-                                     pairs["dsa"].values, pairs["spectral"].values, strict=True)]
-
-
 def claim_a5(summary_ds: xr.Dataset, pairs: xr.Dataset, *, dataset: str, rules: list[str], level: float,
-             n_grid: int, margin: float, rank: int, preset: str, dsa: dict | None = None,
-             verdicts: dict | None = None, ci_level: float | None = None) -> tuple[dict, list[dict], xr.Dataset]:
+             margin: float, rank: int, preset: str, dsa: dict | None = None, verdicts: dict | None = None,
+             ci_level: float | None = None) -> dict:
     """A5: networks of different rules are no further apart in their dynamics than networks of the same rule
     (excess of the between-rule over the within-rule DSA distance within ±margin, in DSA's units, radians). Each
     run is in many pairs, so the interval resamples runs (:func:`biocredit.stats.pairwise_excess_ci`, jackknife over
@@ -341,7 +339,7 @@ def claim_a5(summary_ds: xr.Dataset, pairs: xr.Dataset, *, dataset: str, rules: 
     no verdict). ``pairs``: the distances between the runs of ``rules`` at the first checkpoint reaching
     :func:`level_accuracy`, as :func:`biocredit.dynamics.pairwise_dynamics` measures them (the ``dynamics`` summary
     of rule ``network_dynamics``); ``rank`` and ``dsa`` are the settings it was measured with, for the statistic's
-    text. Returns the row, the pairwise distances as rows and the participation-ratio curves."""
+    text. Returns the row."""
     cfg = _settings(verdicts)
     lvl = cfg["level"] if ci_level is None else ci_level
     target = level_accuracy(summary_ds, level)
@@ -350,11 +348,9 @@ def claim_a5(summary_ds: xr.Dataset, pairs: xr.Dataset, *, dataset: str, rules: 
     if not keep.all():
         raise ValueError(f"A5: the pairs hold runs of rules {sorted(set(pairs['rule'].values[~keep]))} outside the "
                          f"compared {list(rules)}")
-    n = pairs.sizes["run"]
     groups = pairs["rule"].values.astype(str)
-    test = pairwise_excess_ci(_distance_matrix(n, pairs, "dsa"), groups, level=lvl, min_n=cfg["min_n"])
-    test_spec = pairwise_excess_ci(_distance_matrix(n, pairs, "spectral"), groups, level=lvl, min_n=cfg["min_n"])
-    pr = matched_curves(summary_ds, n_grid=n_grid, value="participation_ratio")
+    test = pairwise_excess_ci(pair_matrix(pairs, "dsa"), groups, level=lvl, min_n=cfg["min_n"])
+    test_spec = pairwise_excess_ci(pair_matrix(pairs, "spectral"), groups, level=lvl, min_n=cfg["min_n"])
     labels = " and ".join(_labels(*rules))
     row = _row(
         "A5",
@@ -378,7 +374,7 @@ def claim_a5(summary_ds: xr.Dataset, pairs: xr.Dataset, *, dataset: str, rules: 
         preset=preset,
         verdict=equivalence_verdict(test["ci"], margin, enough=test["enough"]),
     )
-    return row, pair_rows(pairs), pr
+    return row
 
 
 def unreached_cells(at_level: xr.DataArray) -> dict[str, dict[str, str]]:
@@ -402,13 +398,10 @@ def unreached_note(unreached: dict[str, dict[str, str]]) -> str:
     return f"level not reached by every seed in: {cells}"
 
 
-def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], level: float, preset: str,
-             rules: list[str] | None = None) -> tuple[dict, pd.DataFrame, dict, float]:
-    """A4: initialisation (gain) and architecture (everything else in the arch row) each explain more variance of
-    the distance at a matched level than the rule (factors that do not vary in the grid are left out). ``rules``:
-    the rules of the grid (a summary's sensitivity runs, trained on one arch row only, are left out). Returns the
-    row, the per-run table, the variance shares and the level's accuracy. (The shares have no interval: the verdict
-    is holds or fails, or not testable on one arch row.)"""
+def a4_table(summary_ds: xr.Dataset, *, archs: dict[str, dict], level: float, rules: list[str] | None = None
+             ) -> tuple[xr.Dataset, pd.DataFrame]:
+    """A4's values at fraction ``level`` of the matched range (of ``rules``' runs when given), and the distances
+    reached as a table with each run's ``init`` (its arch row's gain) and ``architecture`` (the rest of the row)."""
     if rules is not None:
         summary_ds = _compared(summary_ds, rules)
     at = values_at_levels(summary_ds, [level]).isel(level=0)
@@ -417,6 +410,17 @@ def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], le
     df["architecture"] = df["arch"].map(
         lambda a: ", ".join(f"{k}={v}" for k, v in sorted(archs[a].items()) if k != "gain")
     )
+    return at, df
+
+
+def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], level: float, preset: str,
+             rules: list[str] | None = None) -> tuple[dict, pd.DataFrame, dict, float]:
+    """A4: initialisation (gain) and architecture (everything else in the arch row) each explain more variance of
+    the distance at a matched level than the rule (factors that do not vary in the grid are left out). ``rules``:
+    the rules of the grid (a summary's sensitivity runs, trained on one arch row only, are left out). Returns the
+    row, the per-run table, the variance shares and the level's accuracy. (The shares have no interval: the verdict
+    is holds or fails, or not testable on one arch row.)"""
+    at, df = a4_table(summary_ds, archs=archs, level=level, rules=rules)
     varying = [f for f in ("rule", "init", "architecture") if df[f].nunique() > 1]
     shares = variance_shares(df, factors=varying, value="procrustes") if len(df) > 2 and varying else {}
     unreached = unreached_cells(at["procrustes"])

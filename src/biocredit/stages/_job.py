@@ -1,9 +1,10 @@
 """What every workflow job does first: send its log to the job's log file and its progress to the console
 (:func:`configure`), and for the figure stages, call the stage with the job's inputs, outputs, wildcards and params
-(:func:`run_job`); and how a stage reads a summary into memory (:func:`load_netcdf`)."""
+(:func:`run_job`); and how a stage reads a summary or a claim row (:func:`load_netcdf`, :func:`load_json`)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -15,7 +16,7 @@ import xarray as xr
 
 from biocredit.io import open_netcdf
 
-__all__ = ["ConsoleProgress", "configure", "console", "load_netcdf", "run_job"]
+__all__ = ["ConsoleProgress", "configure", "console", "load_json", "load_netcdf", "run_job"]
 
 _CONSOLE = None
 
@@ -112,3 +113,12 @@ def load_netcdf(path: str, arch: str | None = None) -> xr.Dataset:
     with open_netcdf(path) as ds:
         loaded = ds.load()
     return loaded if arch is None else loaded.sel(arch=[arch])
+
+
+def load_json(path: str):
+    """A JSON file (a claim row or a list of rows); one that cannot be parsed raises a ValueError naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not a readable JSON file ({err}); remake it by rerunning the job that writes it"
+                         ) from err

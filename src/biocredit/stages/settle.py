@@ -71,9 +71,9 @@ def settle_look(runs: list[str], metrics: list[str], normalized: list[str], acti
         target = level_accuracy(main, dynamics["level"])
         rates = {k: rate for k, (_, _, rate) in activity_at_level(activities, target, rules).items()}
         pairs = pairwise_dynamics(rates, rank=dynamics["rank"], dsa=dynamics.get("dsa"))
-        rows[f"A5-{dataset}"] = study_a.claim_a5(main, pairs, rules=rules, level=dynamics["level"], n_grid=n_grid,
+        rows[f"A5-{dataset}"] = study_a.claim_a5(main, pairs, rules=rules, level=dynamics["level"],
                                                  margin=dynamics["margin"], rank=dynamics["rank"],
-                                                 dsa=dynamics.get("dsa"), ci_level=level, **common)[0]
+                                                 dsa=dynamics.get("dsa"), ci_level=level, **common)
     write_json(record_look(prev, rows, look=int(look), plan_=plan), out)
 
 
