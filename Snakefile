@@ -23,8 +23,11 @@ include: "rules/train.smk"
 include: "rules/train_group.smk"  # config group_seeds: batched seed groups
 include: "rules/activity.smk"
 include: "rules/similarity.smk"
+include: "rules/networks.smk"  # trained networks of study A → outputs (A1), dynamics at the matched level (A5)
 include: "rules/curvature.smk"
 include: "rules/generalization.smk"
+include: "rules/claims_a.smk"
+include: "rules/claims_b.smk"
 include: "rules/figures_a.smk"
 include: "rules/figures_b.smk"
 include: "rules/claims.smk"

@@ -57,7 +57,7 @@ def b_base_lr(wildcards):
 
 
 def b_figure(fig):
-    """The png (in the report), pdf and claim paths of figure ``fig`` (B1 ... B7) for the {task} wildcard."""
+    """The png (in the report) and pdf paths of figure ``fig`` (B1 ... B7) for the {task} wildcard."""
     return {
         "png": report(
             f"results/figures/B/{fig}_{{task}}.png",
@@ -66,5 +66,4 @@ def b_figure(fig):
             labels={"figure": fig, "task": "{task}"},
         ),
         "pdf": f"results/figures/B/{fig}_{{task}}.pdf",
-        "claim": f"results/claims/{fig}-{{task}}.json",
     }

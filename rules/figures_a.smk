@@ -1,10 +1,12 @@
-# Summaries → study A's figures A1-A7, one rule each; A2-A7 with their claim rows (results/claims/A*-{dataset}.json).
+# Summaries and claim rows -> study A's figures A1-A7, one rule each (drawing only; the rows: rules/claims_a.smk).
 
 
 rule figure_a2:
     input:
         summary="results/similarity/datasets/{dataset}/summary.nc",
         baselines="results/similarity/datasets/{dataset}/baselines.nc",
+        claim="results/claims/A2-{dataset}.json",
+        sensitivity="results/claims/A2-{dataset}-sensitivity.json",
         lib=lib("stages.figures_a"),
     output:
         png=report(
@@ -14,8 +16,6 @@ rule figure_a2:
             labels={"figure": "A2", "dataset": "{dataset}"},
         ),
         pdf="results/figures/A/A2_{dataset}.pdf",
-        claim="results/claims/A2-{dataset}.json",
-        sensitivity="results/claims/A2-{dataset}-sensitivity.json",
     log:
         "results/logs/figure_a2/{dataset}.log",
     conda:
@@ -24,10 +24,6 @@ rule figure_a2:
         arch=first_arch,
         rules=config["similarity"]["rules"],
         n_grid=config["similarity"]["accuracy_grid_points"],
-        margin=config["similarity"]["equivalence_margin"],
-        preset=config["preset"],
-        verdicts=config["verdicts"],
-        sensitivity=equal_lr_of_dataset,
     script:
         "../scripts/figure_a2.py"
 
@@ -35,6 +31,8 @@ rule figure_a2:
 rule figure_a3:
     input:
         summary="results/similarity/datasets/{dataset}/summary.nc",
+        claim="results/claims/A3-{dataset}.json",
+        sensitivity="results/claims/A3-{dataset}-sensitivity.json",
         lib=lib("stages.figures_a"),
     output:
         png=report(
@@ -44,8 +42,6 @@ rule figure_a3:
             labels={"figure": "A3", "dataset": "{dataset}"},
         ),
         pdf="results/figures/A/A3_{dataset}.pdf",
-        claim="results/claims/A3-{dataset}.json",
-        sensitivity="results/claims/A3-{dataset}-sensitivity.json",
     log:
         "results/logs/figure_a3/{dataset}.log",
     conda:
@@ -55,9 +51,6 @@ rule figure_a3:
         rules=config["similarity"]["rules"],
         fractions=config["similarity"]["matched_levels"],
         margin=config["similarity"]["equivalence_margin"],
-        preset=config["preset"],
-        verdicts=config["verdicts"],
-        sensitivity=equal_lr_of_dataset,
     script:
         "../scripts/figure_a3.py"
 
@@ -65,6 +58,7 @@ rule figure_a3:
 rule figure_a6:
     input:
         summary="results/similarity/datasets/{dataset}/summary.nc",
+        claim="results/claims/A6-{dataset}.json",
         lib=lib("stages.figures_a"),
     output:
         png=report(
@@ -74,7 +68,6 @@ rule figure_a6:
             labels={"figure": "A6", "dataset": "{dataset}"},
         ),
         pdf="results/figures/A/A6_{dataset}.pdf",
-        claim="results/claims/A6-{dataset}.json",
     log:
         "results/logs/figure_a6/{dataset}.log",
     conda:
@@ -83,9 +76,6 @@ rule figure_a6:
         arch=first_arch,
         rules=config["similarity"]["rules"],
         n_grid=config["similarity"]["accuracy_grid_points"],
-        margins=a6_margins(),
-        preset=config["preset"],
-        verdicts=config["verdicts"],
     script:
         "../scripts/figure_a6.py"
 
@@ -93,6 +83,7 @@ rule figure_a6:
 rule figure_a7:
     input:
         runs=normalized_inputs,
+        claim="results/claims/A7-{dataset}.json",
         lib=lib("stages.figures_a"),
     output:
         png=report(
@@ -102,7 +93,6 @@ rule figure_a7:
             labels={"figure": "A7", "dataset": "{dataset}"},
         ),
         pdf="results/figures/A/A7_{dataset}.pdf",
-        claim="results/claims/A7-{dataset}.json",
     log:
         "results/logs/figure_a7/{dataset}.log",
     conda:
@@ -110,9 +100,6 @@ rule figure_a7:
     params:
         arch=first_arch,
         rules=config["similarity"]["rules"],
-        preset=config["preset"],
-        sesoi=config["similarity"]["baseline_sesoi"],
-        verdicts=config["verdicts"],
     script:
         "../scripts/figure_a7.py"
 
@@ -120,8 +107,8 @@ rule figure_a7:
 rule figure_a5:
     input:
         summary="results/similarity/datasets/{dataset}/summary.nc",
-        activities=a5_activities,
-        checkpoints=a5_checkpoints,
+        dynamics="results/similarity/datasets/{dataset}/dynamics.nc",
+        claim="results/claims/A5-{dataset}.json",
         lib=lib("stages.figures_a"),
     output:
         png=report(
@@ -131,7 +118,6 @@ rule figure_a5:
             labels={"figure": "A5", "dataset": "{dataset}"},
         ),
         pdf="results/figures/A/A5_{dataset}.pdf",
-        claim="results/claims/A5-{dataset}.json",
     log:
         "results/logs/figure_a5/{dataset}.log",
     conda:
@@ -139,13 +125,7 @@ rule figure_a5:
     params:
         arch=first_arch,
         rules=config["similarity"]["rules"],
-        level=config["similarity"]["dynamics"]["level"],
-        rank=config["similarity"]["dynamics"]["rank"],
-        dsa=config["similarity"]["dynamics"]["dsa"],
         n_grid=config["similarity"]["accuracy_grid_points"],
-        margin=config["similarity"]["dynamics"]["margin"],
-        preset=config["preset"],
-        verdicts=config["verdicts"],
     script:
         "../scripts/figure_a5.py"
 
@@ -153,6 +133,7 @@ rule figure_a5:
 rule figure_a4:
     input:
         summary="results/similarity/datasets/{dataset}/summary.nc",
+        claim="results/claims/A4-{dataset}.json",
         lib=lib("stages.figures_a"),
     output:
         png=report(
@@ -162,7 +143,6 @@ rule figure_a4:
             labels={"figure": "A4", "dataset": "{dataset}"},
         ),
         pdf="results/figures/A/A4_{dataset}.pdf",
-        claim="results/claims/A4-{dataset}.json",
     log:
         "results/logs/figure_a4/{dataset}.log",
     conda:
@@ -171,7 +151,6 @@ rule figure_a4:
         archs=arch_rows,
         rules=config["similarity"]["rules"],
         level=config["similarity"]["dynamics"]["level"],
-        preset=config["preset"],
     script:
         "../scripts/figure_a4.py"
 
@@ -179,7 +158,7 @@ rule figure_a4:
 rule figure_a1:
     input:
         data=task_data,
-        checkpoints=a1_checkpoints,
+        outputs="results/similarity/tasks/{task}/outputs.nc",
         lib=lib("stages.figures_a"),
     output:
         png=report(
@@ -193,8 +172,5 @@ rule figure_a1:
         "results/logs/figure_a1/{task}.log",
     conda:
         ENV
-    params:
-        task_cfg=task_params,
-        rules=config["similarity"]["rules"],
     script:
         "../scripts/figure_a1.py"

@@ -1,4 +1,4 @@
-# Summaries → study B's figures B1-B7, one rule each, each with its claim row (results/claims/B*-{task}.json).
+# Summaries and claim rows -> study B's figures B1-B7, one rule each (drawing only; the rows: rules/claims_b.smk).
 # B1-B4 and B7 are drawn for every task of `generalization.tasks`, B5 and B6 for `generalization.remedies.task`.
 
 
@@ -6,6 +6,7 @@ rule figure_b1:
     # training and test performance per rule
     input:
         summary="results/generalization/{task}/summary.nc",
+        claim="results/claims/B1-{task}.json",
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B1"),
@@ -15,9 +16,6 @@ rule figure_b1:
         ENV
     params:
         rules=B_CFG["rules"],
-        groups=B_GROUPS,
-        thresholds=B_CFG["claims"],
-        preset=config["preset"],
     script:
         "../scripts/figure_b1.py"
 
@@ -26,6 +24,7 @@ rule figure_b2:
     # the generalization gap per rule
     input:
         summary="results/generalization/{task}/summary.nc",
+        claim="results/claims/B2-{task}.json",
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B2"),
@@ -35,9 +34,6 @@ rule figure_b2:
         ENV
     params:
         rules=B_CFG["rules"],
-        groups=B_GROUPS,
-        thresholds=B_CFG["claims"],
-        preset=config["preset"],
     script:
         "../scripts/figure_b2.py"
 
@@ -46,6 +42,7 @@ rule figure_b3:
     # the top Hessian eigenvalue per rule
     input:
         summary="results/generalization/{task}/summary.nc",
+        claim="results/claims/B3-{task}.json",
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B3"),
@@ -55,10 +52,7 @@ rule figure_b3:
         ENV
     params:
         rules=B_CFG["rules"],
-        groups=B_GROUPS,
-        thresholds=B_CFG["claims"],
         lr=b_base_lr,
-        preset=config["preset"],
     script:
         "../scripts/figure_b3.py"
 
@@ -67,6 +61,7 @@ rule figure_b4:
     # the gap against curvature over runs
     input:
         summary="results/generalization/{task}/summary.nc",
+        claim="results/claims/B4-{task}.json",
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B4"),
@@ -76,9 +71,6 @@ rule figure_b4:
         ENV
     params:
         rules=B_CFG["rules"],
-        groups=B_GROUPS,
-        thresholds=B_CFG["claims"],
-        preset=config["preset"],
     script:
         "../scripts/figure_b4.py"
 
@@ -87,6 +79,7 @@ rule figure_b5:
     # curvature against the learning rate (remedies task)
     input:
         summary="results/generalization/{task}/summary.nc",
+        claim="results/claims/B5-{task}.json",
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B5"),
@@ -95,11 +88,7 @@ rule figure_b5:
     conda:
         ENV
     params:
-        reference=B_GROUPS["reference"],
         lr_rules=B_CFG["remedies"]["lr_rules"],
-        tolerance=B_CFG["claims"]["stability_tolerance"],
-        thresholds=B_CFG["claims"],
-        preset=config["preset"],
     script:
         "../scripts/figure_b5.py"
 
@@ -108,6 +97,7 @@ rule figure_b6:
     # the remedies (remedies task)
     input:
         summary="results/generalization/{task}/summary.nc",
+        claim="results/claims/B6-{task}.json",
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B6"),
@@ -116,11 +106,8 @@ rule figure_b6:
     conda:
         ENV
     params:
-        reference=B_GROUPS["reference"],
         lr_rules=B_CFG["remedies"]["lr_rules"],
         windows=B_CFG["remedies"]["windows"],
-        thresholds=B_CFG["claims"],
-        preset=config["preset"],
     script:
         "../scripts/figure_b6.py"
 
@@ -129,6 +116,7 @@ rule figure_b7:
     # trace, spectral density and gradient alignment
     input:
         summary="results/generalization/{task}/summary.nc",
+        claim="results/claims/B7-{task}.json",
         lib=lib("stages.figures_b"),
     output:
         **b_figure("B7"),
@@ -138,8 +126,5 @@ rule figure_b7:
         ENV
     params:
         rules=B_CFG["rules"],
-        groups=B_GROUPS,
-        thresholds=B_CFG["claims"],
-        preset=config["preset"],
     script:
         "../scripts/figure_b7.py"

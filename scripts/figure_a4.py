@@ -1,6 +1,6 @@
-"""Rule `figure_a4`: distance across initial gains and architectures, variance shares, and the claim row."""
+"""Rule `figure_a4`: initialisation and architecture against the rule, drawn from the summaries and the A4 claim row."""
 
 from biocredit.stages._job import run_job
 from biocredit.stages.figures_a import figure_a4
 
-run_job(snakemake, figure_a4, inputs=('summary',))
+run_job(snakemake, figure_a4, inputs=('summary', 'claim'), outputs=('png', 'pdf'))

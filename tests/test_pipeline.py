@@ -12,7 +12,7 @@ from biocredit.claims import combine
 from biocredit.claims.study_a import a6_verdict
 from biocredit.data.hatsopoulos import load_hatsopoulos, make_fake_hatsopoulos_npy
 from biocredit.io import write_netcdf
-from biocredit.stages import figures_a, similarity
+from biocredit.stages import claims_a, figures_a, similarity
 from biocredit.stages.activity import extract_activity
 from biocredit.stages.train import train_run
 
@@ -50,9 +50,12 @@ def test_stages_chain_and_diverged_run_is_reported(tmp_path, recordings):
     similarity.summarize_similarity(runs, metrics, str(tmp_path / "summary.nc"))
     similarity.baselines(str(recordings), str(tmp_path / "baselines.nc"), n_split_half=5)
     out = tmp_path / "fig"
-    figures_a.figure_a2(str(tmp_path / "summary.nc"), str(tmp_path / "baselines.nc"), str(out / "a2.png"),
-                       str(out / "a2.pdf"), str(out / "claim.json"), dataset="fake", arch="base",
-                       rules=["bptt", "eprop"], n_grid=10, margin=0.05, preset="test")
+    claims_a.claim_a2(str(tmp_path / "summary.nc"), str(out / "claim.json"), str(out / "sensitivity.json"),
+                      dataset="fake", arch="base", rules=["bptt", "eprop"], n_grid=10, margin=0.05, preset="test")
+    figures_a.figure_a2(str(tmp_path / "summary.nc"), str(tmp_path / "baselines.nc"), str(out / "claim.json"),
+                        str(out / "sensitivity.json"), str(out / "a2.png"), str(out / "a2.pdf"), dataset="fake",
+                        arch="base", rules=["bptt", "eprop"], n_grid=10)
+    assert json.loads((out / "sensitivity.json").read_text()) == []  # no equal-learning-rate runs here
     row = json.loads((out / "claim.json").read_text())
     assert row["n_diverged"] == 1 and row["verdict"] in ("holds", "fails", "inconclusive")
     # a row that cannot decide says why (at this toy scale no accuracy range may be reached by every run)
@@ -62,14 +65,19 @@ def test_stages_chain_and_diverged_run_is_reported(tmp_path, recordings):
         assert int(s.diverged_at.sel(rule="eprop", arch="base", seed=2)) >= 0
         assert int(s.diverged_at.sel(rule="bptt", arch="base", seed=1)) == -1
 
-    figures_a.figure_a6(str(tmp_path / "summary.nc"), str(out / "a6.png"), str(out / "a6.pdf"), str(out / "a6.json"),
-                       dataset="fake", arch="base", rules=["bptt", "eprop"], n_grid=10,
-                       margins={"procrustes": 0.05, "cka": 0.0785, "cca": 0.0555}, preset="test")
+    claims_a.claim_a6(str(tmp_path / "summary.nc"), str(out / "a6.json"), dataset="fake", arch="base",
+                      rules=["bptt", "eprop"], n_grid=10, margins={"procrustes": 0.05, "cka": 0.0785, "cca": 0.0555},
+                      preset="test")
+    figures_a.figure_a6(str(tmp_path / "summary.nc"), str(out / "a6.json"), str(out / "a6.png"), str(out / "a6.pdf"),
+                        dataset="fake", arch="base", rules=["bptt", "eprop"], n_grid=10)
     a6 = json.loads((out / "a6.json").read_text())
     assert set(a6["metrics"]) == {"procrustes", "cka", "cca"}
     assert a6["verdict"] == a6_verdict({m: v["verdict"] for m, v in a6["metrics"].items()})
-    figures_a.figure_a7(normalized, str(out / "a7.png"), str(out / "a7.pdf"), str(out / "a7.json"), dataset="fake",
-                       arch="base", rules=["bptt", "eprop"], preset="test")
+    claims_a.claim_a7(normalized, str(out / "a7.json"), dataset="fake", arch="base", rules=["bptt", "eprop"],
+                      preset="test")
+    figures_a.figure_a7(normalized, str(out / "a7.json"), str(out / "a7.png"), str(out / "a7.pdf"), dataset="fake",
+                        arch="base", rules=["bptt", "eprop"])
+    assert (out / "a6.png").stat().st_size > 5000 and (out / "a7.png").stat().st_size > 5000
     a7 = json.loads((out / "a7.json").read_text())
     assert a7["verdict"] == combine([a7["rule_tests"][r]["verdict"] for r in ("bptt", "eprop")])
     # the row's value is the rule closest to the baseline: the baseline minus that rule's mean normalised distance

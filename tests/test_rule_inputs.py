@@ -81,6 +81,8 @@ def test_no_lambdas_in_the_rules():
 def test_one_rule_per_figure_of_both_studies():
     figures = {f"figure_a{k}" for k in range(1, 8)} | {f"figure_b{k}" for k in range(1, 8)}
     assert figures <= set(BLOCKS)
+    claims = {f"claim_a{k}" for k in range(2, 8)} | {f"claim_b{k}" for k in range(1, 8)}  # A1 has no claim
+    assert claims <= set(BLOCKS)
 
 
 @pytest.mark.parametrize("rule", WITH_SCRIPT)
@@ -147,10 +149,58 @@ def test_the_closure_is_narrow_where_it_matters():
         assert not {f for f in files if f.startswith(("claims/", "figures/"))}
     assert "curvature/checkpoint.py" in curvature and "curvature/checkpoint.py" not in train
     figures_b = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure("stages.figures_b")}
-    assert {"claims/study_b.py", "figures/generalization.py"} <= figures_b
-    assert not {"train.py", "model.py", "claims/study_a.py"} & figures_b
+    assert "figures/generalization.py" in figures_b
+    assert not {"train.py", "model.py", "claims/study_a.py", "claims/study_b.py"} & figures_b  # it reads the rows
+    claims_b = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure("stages.claims_b")}
+    assert "claims/study_b.py" in claims_b and not {"train.py", "model.py", "claims/study_a.py"} & claims_b
 
 
 def test_an_unknown_stage_is_named():
     with pytest.raises(ValueError, match="stages.nope"):
         _imports.import_closure("stages.nope")
+
+
+def _rules_listing(module: str) -> set[str]:
+    """The rules whose ``lib()`` inputs include library file ``module`` (relative to src/biocredit)."""
+    out = set()
+    for rule, block in BLOCKS.items():
+        for stage in re.findall(r'lib=lib\("([\w.]+)"\)', block):
+            files = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure(stage, "stages._job")}
+            if module in files:
+                out.add(rule)
+    return out
+
+
+FIGURE_RULES_A = {f"figure_a{k}" for k in range(1, 8)}
+FIGURE_RULES_B = {f"figure_b{k}" for k in range(1, 8)}
+#: jobs that draw something other than a study's figure: the scorecard, the landing page, calibration tables
+OTHER_DRAWING = {"scorecard", "report_landing", "calibration_summary", "calibration_b_summary"}
+
+
+@pytest.mark.parametrize(("module", "rules"), [
+    ("figures/dynamics.py", FIGURE_RULES_A), ("figures/similarity.py", FIGURE_RULES_A),
+    ("figures/tasks.py", FIGURE_RULES_A), ("figures/verdict.py", FIGURE_RULES_A),
+    ("figures/generalization.py", FIGURE_RULES_B),
+])
+def test_a_study_figure_module_is_an_input_of_that_studys_figure_jobs_only(module, rules):
+    """Claim jobs test and figure jobs draw: a drawing module is no input of a claim, summary, measurement (DSA,
+    forward passes, Hessians), training job, nor of the other study's figures. (The replan itself, with
+    ``snakemake -n`` after an edit, is measured in tests/test_workflow.py.)"""
+    assert _rules_listing(module) == rules
+
+
+def test_every_figure_module_is_an_input_of_drawing_jobs_only():
+    drawing = FIGURE_RULES_A | FIGURE_RULES_B | OTHER_DRAWING
+    for path in sorted((SRC / "figures").glob("*.py")):
+        module = str(path.relative_to(SRC))
+        users = _rules_listing(module)
+        assert users and users <= drawing, (module, sorted(users - drawing))
+
+
+def test_the_measurements_and_claims_list_no_drawing_code():
+    """A5's DSA job, A1's forward passes and the claim jobs of both studies import no figure module."""
+    for stage in ("stages.networks", "stages.claims_a", "stages.claims_b"):
+        files = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure(stage, "stages._job")}
+        assert not {f for f in files if f.startswith("figures/")}, stage
+    figures_a = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure("stages.figures_a")}
+    assert not {"model.py", "train.py", "tasks/__init__.py", "stages/networks.py"} & figures_a

@@ -135,27 +135,43 @@ def _jobs_after_editing(smoke, module: str) -> dict[str, int]:
 
 FIGURES_A = {f"figure_a{k}" for k in range(1, 8)}
 FIGURES_B = {f"figure_b{k}" for k in range(1, 8)}
-DOWNSTREAM = {"claims", "report_landing", "all"}  # they read the claim files the figure jobs rewrite
+CLAIMS_A = {f"claim_a{k}" for k in range(2, 8)}  # A1 has no claim
+CLAIMS_B = {f"claim_b{k}" for k in range(1, 8)}
+CLAIM_DOWNSTREAM = {"claims", "report_landing", "all"}  # they read the claim files the claim jobs rewrite
+FIGURE_DOWNSTREAM = {"report_landing", "all"}  # the landing page shows the headline figures
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("module", "figures"), [("claims/study_b.py", FIGURES_B), ("claims/study_a.py", FIGURES_A)])
-def test_rewording_a_claim_reruns_only_claim_and_figure_jobs(smoke, module, figures):
-    """A claim module is an input of its study's figure jobs (each writes one figure and its claim row) and of
-    nothing that trains, measures or summarizes: no train, curvature, activity or summary job reruns."""
+@pytest.mark.parametrize(("module", "jobs_of_study"), [("claims/study_b.py", CLAIMS_B | FIGURES_B),
+                                                       ("claims/study_a.py", CLAIMS_A | FIGURES_A)])
+def test_rewording_a_claim_reruns_only_claim_and_figure_jobs(smoke, module, jobs_of_study):
+    """A claim module is an input of its study's claim jobs, whose rows the figure jobs draw (and of the study-A
+    figure jobs, which take the claim's accuracy grid from it), and of nothing that trains, measures or summarizes:
+    no train, curvature, activity, network or summary job reruns."""
     jobs = _jobs_after_editing(smoke, module)
-    assert set(jobs) == figures | DOWNSTREAM, jobs
-    assert all(jobs[f] == 1 for f in figures)  # one dataset (A) or one task (B) in the smoke preset
+    assert set(jobs) == jobs_of_study | CLAIM_DOWNSTREAM, jobs
+    assert all(jobs[f] == 1 for f in jobs_of_study)  # one dataset (A) or one task (B) in the smoke preset
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("module", "figures"), [("figures/generalization.py", FIGURES_B),
-                                                 ("figures/dynamics.py", FIGURES_A)])
+                                                 ("figures/dynamics.py", FIGURES_A),
+                                                 ("figures/verdict.py", FIGURES_A),
+                                                 ("figures/tasks.py", FIGURES_A)])
 def test_editing_a_figure_module_reruns_its_figures(smoke, module, figures):
     """A figure module redraws its study's figures (the stage module of figures_a.smk / figures_b.smk imports it),
-    and only them: the other study's figures, the scorecard and every compute job stay."""
+    and only them: no claim job (the rows, and claims.json, stay), no summary, no measurement (A5's DSA and spectra,
+    A1's forward passes), no training or curvature job, not the other study's figures."""
     jobs = _jobs_after_editing(smoke, module)
-    assert set(jobs) == figures | DOWNSTREAM, jobs
+    assert set(jobs) == figures | FIGURE_DOWNSTREAM, jobs
+
+
+@pytest.mark.slow
+def test_editing_a5s_drawing_reruns_no_dsa_job(smoke):
+    """Changing how A5 is drawn (a colour, a panel) does not run DSA again: the pairwise distances are the
+    ``network_dynamics`` summary, and its job does not import the drawing."""
+    jobs = _jobs_after_editing(smoke, "figures/dynamics.py")
+    assert "figure_a5" in jobs and not {"network_dynamics", "claim_a5", "activity", "train"} & set(jobs), jobs
 
 
 @pytest.mark.slow

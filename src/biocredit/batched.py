@@ -3,14 +3,15 @@
 :func:`train_group` trains ``K`` networks that share the task, architecture, learning rule and training config and
 differ only in their seed (and, as the workflow builds them, in ``conn_seed``, which follows the seed). Their
 parameters are stacked along a leading seed axis (``W_rec`` is ``(K, N, N)``, ...), so that every matrix product of
-a training step is one batched product (``bmm``/``baddbmm``) over the ``K`` networks instead of ``K`` small ones:
-on a GPU this fills the device where one reach-size network cannot. The training itself is the project's one
-loop, :func:`biocredit.train.training_loop`, with the seed batch (:class:`SeedBatch`) as its networks, so
-everything else is kept per seed and done exactly as :func:`biocredit.train.train` does it: the initial weights come from each seed's ``init`` stream, the
-training batches from its ``batches`` stream, the test batch from :func:`~biocredit.train.evaluation_batches`,
-the activity-penalty weight adapts per seed (:func:`~biocredit.train.adapted_penalty`), a seed whose loss turns
-non-finite stops (its log keeps NaN, ``attrs['diverged_at']`` records the update) while the others go on, and
-each seed gets its own :class:`~biocredit.train.TrainResult` (checkpoint states, metrics), ready for
+a training step is one batched product (``bmm``/``baddbmm``) over the ``K`` networks instead of ``K`` small ones: on
+a GPU this fills the device where one reach-size network cannot. The training itself is the project's one loop,
+:func:`biocredit.train.training_loop`, with the seed batch (:class:`SeedBatch`) as its networks, so everything else
+is kept per seed and done exactly as :func:`biocredit.train.train` does it: the initial weights come from each
+seed's ``init`` stream, the training batches from its ``batches`` stream, the test batch from
+:func:`~biocredit.train.evaluation_batches`, the activity-penalty weight adapts per seed
+(:func:`~biocredit.train.adapted_penalty`), a seed whose loss turns non-finite stops (its log keeps NaN,
+``attrs['diverged_at']`` records the update) while the others go on, and each seed gets its own
+:class:`~biocredit.train.TrainResult` (checkpoint states, metrics), ready for
 :func:`~biocredit.train.save_checkpoints`.
 
 Why the numbers equal separate runs: the loss of the group is the sum of the per-seed losses, and no parameter is

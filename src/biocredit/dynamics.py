@@ -29,10 +29,15 @@ All activity is ``rate(unit, time, condition)`` as in :mod:`biocredit.similarity
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
+import xarray as xr
 from scipy.optimize import linear_sum_assignment
 
+from biocredit.io import open_netcdf
 from biocredit.similarity.dimensionality import _check_rate, participation_ratio
+from biocredit.similarity.matched import matched_grid
 
 __all__ = [
     "participation_ratio",
@@ -42,6 +47,11 @@ __all__ = [
     "eigenvalue_matching_distance",
     "dynamics_similarity",
     "dsa_distance",
+    "level_accuracy",
+    "activity_at_level",
+    "pairwise_dynamics",
+    "pair_matrix",
+    "pair_rows",
 ]
 
 
@@ -235,3 +245,74 @@ def dsa_distance(
             ops.append(dmd.A_v.detach().to(torch.float64).cpu().numpy())
         score = SimilarityTransformDist(iters=int(iters), score_method="angular", lr=float(lr), device="cpu")
         return float(score.fit_score(ops[0], ops[1]))
+
+
+def level_accuracy(summary_ds: xr.Dataset, level: float) -> float:
+    """The accuracy at fraction ``level`` of a summary's matched range (untrained to best reached by every rule)."""
+    grid = matched_grid(summary_ds, n_grid=2)
+    return float(grid[0] + level * (grid[-1] - grid[0])) if grid.size else float("nan")
+
+
+def activity_at_level(activities: list[str], target: float, rules: list[str]
+                      ) -> dict[tuple[str, int], tuple[str, int, np.ndarray]]:
+    """For each run of ``rules`` among the ``activity.nc`` files given: its file, the first checkpoint whose
+    accuracy reaches ``target`` and the activity ``rate(unit, time, condition)`` there, keyed ``(rule, seed)`` in
+    the order of the files. Runs of other rules, and runs that never reach the target, are left out."""
+    found = {}
+    for path in activities:
+        with open_netcdf(path) as act:
+            rule, seed = str(act.attrs["rule"]), int(act.attrs["seed"])
+            if rule not in rules:
+                continue
+            hit = np.flatnonzero(np.nan_to_num(act["accuracy"].values, nan=-np.inf) >= target)
+            if not hit.size:
+                continue
+            step = int(act.checkpoint.values[hit[0]])
+            found[(rule, seed)] = (path, step, act["rate"].sel(checkpoint=step).transpose("unit", "time", "condition")
+                                   .values)
+    return found
+
+
+def pairwise_dynamics(rates: dict[tuple[str, int], np.ndarray], *, rank: int, dsa: dict | None = None
+                      ) -> xr.Dataset:
+    """The two dynamics distances between every pair of networks: :func:`dsa_distance` (settings ``dsa``) and the
+    eigenvalue-matching distance of rank-``rank`` linear fits (:func:`dynamics_similarity`). ``rates``:
+    ``(rule, seed) -> rate(unit, time, condition)``. Returns a Dataset with a ``run`` dimension (coords ``rule``,
+    ``seed``, in the order of ``rates``) and a ``pair`` dimension (one entry per unordered pair ``a < b`` of run
+    indices, in :func:`itertools.combinations` order; coords ``a``, ``b`` and ``kind``: ``within`` for two runs of
+    one rule, ``between`` otherwise) holding ``dsa`` and ``spectral``."""
+    keys = list(rates)
+    dsa = dict(dsa or {})
+    a, b, kind, d_dsa, d_spec = [], [], [], [], []
+    for (i, ka), (j, kb) in itertools.combinations(enumerate(keys), 2):
+        a.append(i)
+        b.append(j)
+        kind.append("within" if ka[0] == kb[0] else "between")
+        d_dsa.append(dsa_distance(rates[ka], rates[kb], **dsa))
+        d_spec.append(dynamics_similarity(rates[ka], rates[kb], rank=rank))
+    return xr.Dataset(
+        {"dsa": ("pair", np.asarray(d_dsa, dtype=np.float64)),
+         "spectral": ("pair", np.asarray(d_spec, dtype=np.float64))},
+        coords={"rule": ("run", np.asarray([k[0] for k in keys], dtype=str)),
+                "seed": ("run", np.asarray([k[1] for k in keys], dtype=int)),
+                "a": ("pair", np.asarray(a, dtype=int)), "b": ("pair", np.asarray(b, dtype=int)),
+                "kind": ("pair", np.asarray(kind, dtype=str))},
+    )
+
+
+def pair_matrix(pairs: xr.Dataset, var: str) -> np.ndarray:
+    """Distance ``var`` of a :func:`pairwise_dynamics` Dataset as a symmetric (run, run) matrix, zero diagonal."""
+    n = pairs.sizes["run"]
+    d = np.zeros((n, n))
+    d[pairs["a"].values, pairs["b"].values] = d[pairs["b"].values, pairs["a"].values] = pairs[var].values
+    return d
+
+
+def pair_rows(pairs: xr.Dataset) -> list[dict]:
+    """The pairs of a :func:`pairwise_dynamics` Dataset as rows (``a``, ``b`` as ``rule/seed``, ``kind``,
+    ``distance`` (DSA), ``spectral_distance``), in the Dataset's order."""
+    names = [f"{r}/{s}" for r, s in zip(pairs["rule"].values, pairs["seed"].values, strict=True)]
+    return [{"a": names[int(i)], "b": names[int(j)], "kind": str(k), "distance": float(d),
+             "spectral_distance": float(e)}
+            for i, j, k, d, e in zip(pairs["a"].values, pairs["b"].values, pairs["kind"].values,
+                                     pairs["dsa"].values, pairs["spectral"].values, strict=True)]

@@ -19,8 +19,6 @@ rate: ``A3-hatsopoulos2007-equal-lr``).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -35,9 +33,9 @@ from biocredit.claims import (
     directional_verdict,
     equivalence_verdict,
 )
-from biocredit.dynamics import dsa_distance, dynamics_similarity
+from biocredit.dynamics import level_accuracy, pair_matrix
 from biocredit.runs import rule_label
-from biocredit.similarity.matched import matched_curves, matched_grid, per_run_means, values_at_levels
+from biocredit.similarity.matched import matched_curves, per_run_means, values_at_levels
 from biocredit.stats import (
     adjusted_level,
     mean_ci,
@@ -48,6 +46,7 @@ from biocredit.stats import (
 from biocredit.variance import variance_shares
 
 __all__ = [
+    "a4_table",
     "claim_a2",
     "claim_a3",
     "claim_a4",
@@ -56,7 +55,9 @@ __all__ = [
     "claim_a7",
     "a6_verdict",
     "level_accuracy",
+    "levels_of_runs",
     "matched_difference",
+    "matched_runs",
     "unreached_cells",
     "unreached_note",
 ]
@@ -103,6 +104,17 @@ def _compared(summary_ds: xr.Dataset, rules: list[str]) -> xr.Dataset:
     return summary_ds.sel(rule=list(rules))
 
 
+def matched_runs(summary_ds: xr.Dataset, rules: list[str], n_grid: int, value: str = "procrustes") -> xr.Dataset:
+    """The curves of ``value`` of the runs of ``rules`` on the accuracy grid every one of them reaches (what A2 and
+    A6 compare, and what their figures draw)."""
+    return matched_curves(_compared(summary_ds, rules), n_grid=n_grid, value=value, top="run")
+
+
+def levels_of_runs(summary_ds: xr.Dataset, rules: list[str], fractions: list[float]) -> xr.Dataset:
+    """The values of ``rules``' runs at ``fractions`` of the range every run reaches (A3's test and figure)."""
+    return values_at_levels(_compared(summary_ds, rules), fractions, top="run")
+
+
 def matched_difference(summary_ds: xr.Dataset, rules: list[str], arch: str, n_grid: int, margin: float,
                        value: str = "procrustes", *, verdicts: dict | None = None,
                        level: float | None = None) -> tuple[xr.Dataset, dict, str]:
@@ -113,7 +125,7 @@ def matched_difference(summary_ds: xr.Dataset, rules: list[str], arch: str, n_gr
     ``accuracy_range``) and the verdict."""
     cfg = _settings(verdicts)
     lvl = cfg["level"] if level is None else level
-    matched = matched_curves(_compared(summary_ds, rules), n_grid=n_grid, value=value, top="run")
+    matched = matched_runs(summary_ds, rules, n_grid, value)
     a, b = per_run_means(matched, rules[1], arch, value), per_run_means(matched, rules[0], arch, value)
     diff = mean_difference_ci(a, b, level=lvl, min_n=cfg["min_n"], method=cfg["method"])
     diff["p"] = permutation_test(a, b)["p"]
@@ -181,7 +193,7 @@ def claim_a3(summary_ds: xr.Dataset, *, dataset: str, arch: str, rules: list[str
     cfg = _settings(verdicts)
     lvl = cfg["level"] if level is None else level
     part_level = adjusted_level(lvl, len(fractions), cfg["multiplicity"])
-    at = values_at_levels(_compared(summary_ds, rules), fractions, top="run")
+    at = levels_of_runs(summary_ds, rules, fractions)
     ref, other = rules[0], rules[1]
     tests = []
     for f in fractions:
@@ -317,45 +329,28 @@ def claim_a7(summary: xr.Dataset, *, dataset: str, rules: list[str], preset: str
     )
 
 
-def level_accuracy(summary_ds: xr.Dataset, level: float) -> float:
-    """The accuracy at fraction ``level`` of a summary's matched range (untrained to best reached by every rule)."""
-    grid = matched_grid(summary_ds, n_grid=2)
-    return float(grid[0] + level * (grid[-1] - grid[0])) if grid.size else float("nan")
-
-
-def _distance_matrix(keys: list[tuple[str, int]], pairs: dict[tuple[int, int], float]) -> np.ndarray:
-    d = np.zeros((len(keys), len(keys)))
-    for (i, j), v in pairs.items():
-        d[i, j] = d[j, i] = v
-    return d
-
-
-def claim_a5(summary_ds: xr.Dataset, rates: dict[tuple[str, int], np.ndarray], *, dataset: str, rules: list[str],
-             level: float, n_grid: int, margin: float, rank: int, preset: str, dsa: dict | None = None,
-             verdicts: dict | None = None, ci_level: float | None = None) -> tuple[dict, list[dict], xr.Dataset]:
+def claim_a5(summary_ds: xr.Dataset, pairs: xr.Dataset, *, dataset: str, rules: list[str], level: float,
+             margin: float, rank: int, preset: str, dsa: dict | None = None, verdicts: dict | None = None,
+             ci_level: float | None = None) -> dict:
     """A5: networks of different rules are no further apart in their dynamics than networks of the same rule
     (excess of the between-rule over the within-rule DSA distance within ±margin, in DSA's units, radians). Each
     run is in many pairs, so the interval resamples runs (:func:`biocredit.stats.pairwise_excess_ci`, jackknife over
     runs), not pairs. The eigenvalue-matching distance's excess and interval are shown beside it (its units differ:
-    no verdict). ``rates[(rule, seed)]``: each run's activity at the first checkpoint reaching
-    :func:`level_accuracy` (runs of other rules are ignored). Returns the row, the pairwise distances and the
-    participation-ratio curves."""
+    no verdict). ``pairs``: the distances between the runs of ``rules`` at the first checkpoint reaching
+    :func:`level_accuracy`, as :func:`biocredit.dynamics.pairwise_dynamics` measures them (the ``dynamics`` summary
+    of rule ``network_dynamics``); ``rank`` and ``dsa`` are the settings it was measured with, for the statistic's
+    text. Returns the row."""
     cfg = _settings(verdicts)
     lvl = cfg["level"] if ci_level is None else ci_level
     target = level_accuracy(summary_ds, level)
     dsa = dict(dsa or {})
-    keys = [k for k in rates if k[0] in rules]
-    pairs, spectral, pair_rows = {}, {}, []
-    for (i, ka), (j, kb) in itertools.combinations(enumerate(keys), 2):
-        kind = "within" if ka[0] == kb[0] else "between"
-        pairs[(i, j)] = d = dsa_distance(rates[ka], rates[kb], **dsa)
-        spectral[(i, j)] = d_spec = dynamics_similarity(rates[ka], rates[kb], rank=rank)
-        pair_rows.append({"a": f"{ka[0]}/{ka[1]}", "b": f"{kb[0]}/{kb[1]}", "kind": kind, "distance": d,
-                          "spectral_distance": d_spec})
-    groups = np.array([k[0] for k in keys])
-    test = pairwise_excess_ci(_distance_matrix(keys, pairs), groups, level=lvl, min_n=cfg["min_n"])
-    test_spec = pairwise_excess_ci(_distance_matrix(keys, spectral), groups, level=lvl, min_n=cfg["min_n"])
-    pr = matched_curves(summary_ds, n_grid=n_grid, value="participation_ratio")
+    keep = np.isin(pairs["rule"].values, list(rules))
+    if not keep.all():
+        raise ValueError(f"A5: the pairs hold runs of rules {sorted(set(pairs['rule'].values[~keep]))} outside the "
+                         f"compared {list(rules)}")
+    groups = pairs["rule"].values.astype(str)
+    test = pairwise_excess_ci(pair_matrix(pairs, "dsa"), groups, level=lvl, min_n=cfg["min_n"])
+    test_spec = pairwise_excess_ci(pair_matrix(pairs, "spectral"), groups, level=lvl, min_n=cfg["min_n"])
     labels = " and ".join(_labels(*rules))
     row = _row(
         "A5",
@@ -379,7 +374,7 @@ def claim_a5(summary_ds: xr.Dataset, rates: dict[tuple[str, int], np.ndarray], *
         preset=preset,
         verdict=equivalence_verdict(test["ci"], margin, enough=test["enough"]),
     )
-    return row, pair_rows, pr
+    return row
 
 
 def unreached_cells(at_level: xr.DataArray) -> dict[str, dict[str, str]]:
@@ -403,13 +398,10 @@ def unreached_note(unreached: dict[str, dict[str, str]]) -> str:
     return f"level not reached by every seed in: {cells}"
 
 
-def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], level: float, preset: str,
-             rules: list[str] | None = None) -> tuple[dict, pd.DataFrame, dict, float]:
-    """A4: initialisation (gain) and architecture (everything else in the arch row) each explain more variance of
-    the distance at a matched level than the rule (factors that do not vary in the grid are left out). ``rules``:
-    the rules of the grid (a summary's sensitivity runs, trained on one arch row only, are left out). Returns the
-    row, the per-run table, the variance shares and the level's accuracy. (The shares have no interval: the verdict
-    is holds or fails, or not testable on one arch row.)"""
+def a4_table(summary_ds: xr.Dataset, *, archs: dict[str, dict], level: float, rules: list[str] | None = None
+             ) -> tuple[xr.Dataset, pd.DataFrame]:
+    """A4's values at fraction ``level`` of the matched range (of ``rules``' runs when given), and the distances
+    reached as a table with each run's ``init`` (its arch row's gain) and ``architecture`` (the rest of the row)."""
     if rules is not None:
         summary_ds = _compared(summary_ds, rules)
     at = values_at_levels(summary_ds, [level]).isel(level=0)
@@ -418,6 +410,17 @@ def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], le
     df["architecture"] = df["arch"].map(
         lambda a: ", ".join(f"{k}={v}" for k, v in sorted(archs[a].items()) if k != "gain")
     )
+    return at, df
+
+
+def claim_a4(summary_ds: xr.Dataset, *, dataset: str, archs: dict[str, dict], level: float, preset: str,
+             rules: list[str] | None = None) -> tuple[dict, pd.DataFrame, dict, float]:
+    """A4: initialisation (gain) and architecture (everything else in the arch row) each explain more variance of
+    the distance at a matched level than the rule (factors that do not vary in the grid are left out). ``rules``:
+    the rules of the grid (a summary's sensitivity runs, trained on one arch row only, are left out). Returns the
+    row, the per-run table, the variance shares and the level's accuracy. (The shares have no interval: the verdict
+    is holds or fails, or not testable on one arch row.)"""
+    at, df = a4_table(summary_ds, archs=archs, level=level, rules=rules)
     varying = [f for f in ("rule", "init", "architecture") if df[f].nunique() > 1]
     shares = variance_shares(df, factors=varying, value="procrustes") if len(df) > 2 and varying else {}
     unreached = unreached_cells(at["procrustes"])

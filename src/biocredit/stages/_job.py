@@ -1,9 +1,10 @@
 """What every workflow job does first: send its log to the job's log file and its progress to the console
 (:func:`configure`), and for the figure stages, call the stage with the job's inputs, outputs, wildcards and params
-(:func:`run_job`)."""
+(:func:`run_job`); and how a stage reads a summary or a claim row (:func:`load_netcdf`, :func:`load_json`)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -11,8 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import torch
+import xarray as xr
 
-__all__ = ["ConsoleProgress", "configure", "console", "run_job"]
+from biocredit.io import open_netcdf
+
+__all__ = ["ConsoleProgress", "configure", "console", "load_json", "load_netcdf", "run_job"]
 
 _CONSOLE = None
 
@@ -101,3 +105,20 @@ def console():
     """The console stream once :func:`configure` sent stderr to the job's log (None before: progress then goes to
     stderr as usual)."""
     return _CONSOLE if _CONSOLE is not None and _CONSOLE is not sys.stderr else None
+
+
+def load_netcdf(path: str, arch: str | None = None) -> xr.Dataset:
+    """A NetCDF file read into memory and closed, through :func:`biocredit.io.open_netcdf` (a damaged file raises
+    an error naming it); with ``arch``, narrowed to that architecture (kept as a length-1 ``arch`` dimension)."""
+    with open_netcdf(path) as ds:
+        loaded = ds.load()
+    return loaded if arch is None else loaded.sel(arch=[arch])
+
+
+def load_json(path: str):
+    """A JSON file (a claim row or a list of rows); one that cannot be parsed raises a ValueError naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not a readable JSON file ({err}); remake it by rerunning the job that writes it"
+                         ) from err

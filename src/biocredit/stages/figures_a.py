@@ -1,15 +1,13 @@
-"""Stages of ``rules/figures_a.smk``: study A's figures A1–A7, each with its claim row (A2–A7). Each function reads
-its summaries, asks :mod:`biocredit.claims.study_a` for the row and the numbers to show, draws them with
-:mod:`biocredit.figures` and writes the figure (PNG, PDF) and the row (JSON)."""
+"""Stages of ``rules/figures_a.smk``: study A's figures A1–A7. Each function reads its summaries and, for A2–A7,
+the claim row the claim job wrote (``stages/claims_a.py``), draws them with :mod:`biocredit.figures` and writes the
+figure (PNG, PDF). No figure job runs a network or tests a claim: the measurements are summaries (A1's outputs and
+A5's dynamics: ``stages/networks.py``), and the curves drawn are the summary's runs on the claim's accuracy grid
+(:mod:`biocredit.claims.study_a` names that grid once for both)."""
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-import xarray as xr
-
 from biocredit.claims import study_a
-from biocredit.dynamics import recurrent_spectrum
+from biocredit.dynamics import pair_rows
 from biocredit.figures.dynamics import dynamics_at_matched_accuracy
 from biocredit.figures.similarity import (
     distance_across_archs,
@@ -21,180 +19,101 @@ from biocredit.figures.similarity import (
 from biocredit.figures.style import save
 from biocredit.figures.tasks import task_overview
 from biocredit.figures.verdict import add_verdict_panel, items_of_row
-from biocredit.io import open_netcdf, write_json
-from biocredit.model import RateRNN
-from biocredit.similarity.matched import stack_runs
-from biocredit.tasks import build_task
-from biocredit.train import load_checkpoints
+from biocredit.similarity.matched import matched_curves, stack_runs
+from biocredit.stages._job import load_json, load_netcdf
 
 __all__ = ["figure_a1", "figure_a2", "figure_a3", "figure_a4", "figure_a5", "figure_a6", "figure_a7"]
 
 
-def _load(path: str, arch: str | None = None) -> xr.Dataset:
-    """A NetCDF file read into memory (and closed); with ``arch``, narrowed to that architecture (kept as a
-    length-1 ``arch`` dimension)."""
-    with open_netcdf(path) as ds:
-        loaded = ds.load()
-    return loaded if arch is None else loaded.sel(arch=[arch])
-
-
-def figure_a1(
-    data: str, checkpoints: dict[str, str], out_png: str, out_pdf: str, *, task: str, task_cfg: dict
-) -> None:
-    """Figure A1 for one task: inputs, targets and the final outputs of one trained network per rule."""
-    recordings = _load(data)
-    t = build_task(task, task_cfg, recordings)
-    batch = t.analysis_batch()
-    outputs = {}
-    for rule, path in checkpoints.items():
-        config, _, states = load_checkpoints(path)
-        model = RateRNN(config)
-        model.load_state_dict(states[-1])
-        with torch.no_grad():
-            outputs[rule] = model(batch.x)[0].numpy()
+def figure_a1(data: str, outputs: str, out_png: str, out_pdf: str, *, task: str) -> None:
+    """Figure A1 for one task: inputs, targets and the final outputs of one trained network per rule (the
+    ``network_outputs`` summary), beside the recordings."""
+    recordings, net = load_netcdf(data), load_netcdf(outputs)
+    labels = {dim: [str(x) for x in net[f"{dim}_label"].values] if f"{dim}_label" in net.coords else None
+              for dim in ("input", "output")}
     fig = task_overview(
-        batch.x.numpy(), batch.y.numpy(), batch.mask.numpy(), outputs, recordings, t.dt_ms,
+        net["x"].values, net["y"].values, net["mask"].values,
+        {str(r): net["output"].sel(rule=r).values for r in net.rule.values}, recordings, net.attrs["dt_ms"],
         title=f"{task} task and {recordings.attrs.get('dataset', '')} recordings",
-        input_labels=getattr(t, "input_labels", None), output_labels=getattr(t, "output_labels", None),
+        input_labels=labels["input"], output_labels=labels["output"],
     )
     save(fig, out_png, out_pdf)
 
 
-def _sensitivity_rules(rules: list[str], sensitivity: dict[str, str] | None) -> list[str]:
-    """The compared rules with each rule that has an equal-learning-rate run replaced by that run's name."""
-    return [(sensitivity or {}).get(r, r) for r in rules]
+def _panel_items(row: dict, extra: list[dict]) -> list:
+    return items_of_row(row, "main") + [i for r in extra for i in items_of_row(r, "equal lr")]
 
 
-def _sensitivity_note(rules: list[str], sensitivity: dict[str, str]) -> str:
-    runs = ", ".join(f"{r} as {name}" for r, name in sensitivity.items() if r in rules)
-    return (f"sensitivity row: every rule at the study's learning rate ({runs}) instead of the pairing of "
-            "similarity.rule_training")
-
-
-def figure_a2(summary: str, baselines_path: str, out_png: str, out_pdf: str, out_claim: str,
-              out_sensitivity: str | None = None, *, dataset: str, arch: str, rules: list[str], n_grid: int,
-              margin: float, preset: str, verdicts: dict | None = None, sensitivity: dict[str, str] | None = None
-              ) -> None:
-    """Figure A2 for one dataset (distance against accuracy, the data's baselines beside it, the estimate against
-    its margin), its claim row (e-prop's distance matches BPTT's at matched accuracy) and, with ``sensitivity``
-    (rule → equal-learning-rate run name), the sensitivity rows (a list, written to ``out_sensitivity``)."""
-    summary_ds, base = _load(summary, arch), _load(baselines_path)
-    row, matched = study_a.claim_a2(summary_ds, dataset=dataset, arch=arch, rules=rules, n_grid=n_grid,
-                                    margin=margin, preset=preset, verdicts=verdicts)
-    extra = []
-    if sensitivity:
-        extra.append(study_a.claim_a2(summary_ds, dataset=dataset, arch=arch,
-                                      rules=_sensitivity_rules(rules, sensitivity), n_grid=n_grid, margin=margin,
-                                      preset=preset, verdicts=verdicts, id_suffix="-equal-lr",
-                                      note=_sensitivity_note(rules, sensitivity))[0])
+def figure_a2(summary: str, baselines_path: str, claim: str, sensitivity: str, out_png: str, out_pdf: str, *,
+              dataset: str, arch: str, rules: list[str], n_grid: int) -> None:
+    """Figure A2 for one dataset: distance against accuracy, the data's baselines beside it, and the claim's
+    estimate (and its sensitivity rows') against the margin."""
+    summary_ds, base = load_netcdf(summary, arch), load_netcdf(baselines_path)
+    row, extra = load_json(claim), load_json(sensitivity)
     n_div = study_a.n_diverged(summary_ds)
     title = f"{dataset}: {arch}" + (f" ({n_div} run(s) diverged)" if n_div else "")
-    fig = distance_vs_accuracy(summary_ds.sel(rule=rules), matched, base, arch=arch, title=title)
-    add_verdict_panel(fig, items_of_row(row, "main") + [i for r in extra for i in items_of_row(r, "equal lr")],
-                      xlabel="distance difference [CI]")
+    fig = distance_vs_accuracy(summary_ds.sel(rule=rules), study_a.matched_runs(summary_ds, rules, n_grid), base,
+                               arch=arch, title=title)
+    add_verdict_panel(fig, _panel_items(row, extra), xlabel="distance difference [CI]")
     save(fig, out_png, out_pdf)
-    write_json(row, out_claim)
-    if out_sensitivity is not None:
-        write_json(extra, out_sensitivity)
 
 
-def figure_a3(summary: str, out_png: str, out_pdf: str, out_claim: str, out_sensitivity: str | None = None, *,
-              dataset: str, arch: str, rules: list[str], fractions: list[float], margin: float, preset: str,
-              verdicts: dict | None = None, sensitivity: dict[str, str] | None = None) -> None:
-    """Figure A3 for one dataset: distances at matched accuracy levels with each level's estimate against the
-    margin, the claim row that the rules do not differ meaningfully there and, with ``sensitivity``, its
-    equal-learning-rate row (a list, written to ``out_sensitivity``)."""
-    summary_ds = _load(summary, arch)
-    row, at, tests = study_a.claim_a3(summary_ds, dataset=dataset, arch=arch, rules=rules, fractions=fractions,
-                                      margin=margin, preset=preset, verdicts=verdicts)
-    extra = []
-    if sensitivity:
-        extra.append(study_a.claim_a3(summary_ds, dataset=dataset, arch=arch,
-                                      rules=_sensitivity_rules(rules, sensitivity), fractions=fractions,
-                                      margin=margin, preset=preset, verdicts=verdicts, id_suffix="-equal-lr",
-                                      note=_sensitivity_note(rules, sensitivity))[0])
-    fig = distance_at_levels(at, tests, arch, f"{dataset}: distance at matched accuracy", margin=margin)
-    add_verdict_panel(fig, items_of_row(row, "main") + [i for r in extra for i in items_of_row(r, "equal lr")],
-                      xlabel="distance difference [CI]")
+def figure_a3(summary: str, claim: str, sensitivity: str, out_png: str, out_pdf: str, *, dataset: str, arch: str,
+              rules: list[str], fractions: list[float], margin: float) -> None:
+    """Figure A3 for one dataset: distances at matched accuracy levels with each level's estimate (the claim row's
+    ``levels``) against the margin."""
+    summary_ds = load_netcdf(summary, arch)
+    row, extra = load_json(claim), load_json(sensitivity)
+    at = study_a.levels_of_runs(summary_ds, rules, fractions)
+    fig = distance_at_levels(at, row["levels"], arch, f"{dataset}: distance at matched accuracy", margin=margin)
+    add_verdict_panel(fig, _panel_items(row, extra), xlabel="distance difference [CI]")
     save(fig, out_png, out_pdf)
-    write_json(row, out_claim)
-    if out_sensitivity is not None:
-        write_json(extra, out_sensitivity)
 
 
-def figure_a4(summary: str, out_png: str, out_pdf: str, out_claim: str, *, dataset: str, archs: dict[str, dict],
-              rules: list[str], level: float, preset: str) -> None:
+def figure_a4(summary: str, claim: str, out_png: str, out_pdf: str, *, dataset: str, archs: dict[str, dict],
+              rules: list[str], level: float) -> None:
     """Figure A4: distance at a matched accuracy level across initial gains and architectures, for each rule, with
-    the share of its variance explained by rule, initialisation and architecture, and its claim row (the rules of
-    the grid: sensitivity runs of the summary are left out)."""
-    row, df, shares, accuracy = study_a.claim_a4(_load(summary), dataset=dataset, archs=archs, level=level,
-                                                 preset=preset, rules=rules)
-    fig = distance_across_archs(df, shares, accuracy, f"{dataset}: initialisation and architecture", note=row["note"])
+    the claim row's shares of variance explained by rule, initialisation and architecture."""
+    row = load_json(claim)
+    at, df = study_a.a4_table(load_netcdf(summary), archs=archs, level=level, rules=rules)
+    fig = distance_across_archs(df, row["shares"], float(at.accuracy), f"{dataset}: initialisation and architecture",
+                                note=row["note"])
     save(fig, out_png, out_pdf)
-    write_json(row, out_claim)
 
 
-def _checkpoint_at_level(acc: np.ndarray, steps: np.ndarray, level: float) -> int | None:
-    """The first checkpoint whose accuracy reaches ``level`` (None if the run never does)."""
-    hit = np.flatnonzero(np.nan_to_num(acc, nan=-np.inf) >= level)
-    return int(steps[hit[0]]) if hit.size else None
-
-
-def figure_a5(summary: str, activities: list[str], checkpoints: list[str], out_png: str, out_pdf: str,
-              out_claim: str, *, dataset: str, arch: str, rules: list[str], level: float, n_grid: int, margin: float,
-              rank: int, preset: str, dsa: dict | None = None, verdicts: dict | None = None) -> None:
-    """Figure A5: dynamics at matched accuracy. Participation-ratio dimensionality against accuracy, recurrent
-    eigenvalues and two dynamics distances between networks — DSA (Ostrow et al. 2023, ``dsa-metric``; settings
-    ``dsa``: n_delays, rank, iters, lr) and the cheaper eigenvalue-matching distance of rank-``rank`` linear fits —
-    each taken at the first checkpoint where a run reaches the matched level; its claim row is
-    :func:`biocredit.claims.study_a.claim_a5`."""
-    summary_ds = _load(summary, arch).sel(rule=rules)
-    target = study_a.level_accuracy(summary_ds, level)
-    rates, spectra = {}, {}  # (rule, seed) -> activity at the level, W_rec eigenvalues
-    for act_path, ckpt_path in zip(activities, checkpoints, strict=True):
-        with open_netcdf(act_path) as act:
-            rule, seed = str(act.attrs["rule"]), int(act.attrs["seed"])
-            if rule not in rules:
-                continue
-            step = _checkpoint_at_level(act["accuracy"].values, act.checkpoint.values, target)
-            if step is None:
-                continue
-            rate = act["rate"].sel(checkpoint=step).transpose("unit", "time", "condition").values
-        config, steps, states = load_checkpoints(ckpt_path)
-        model = RateRNN(config)
-        model.load_state_dict(states[steps.index(step)])
-        w_rec = model.effective_w_rec().detach().double().numpy()  # what the recurrence uses (Dale, masks)
-        rates[(rule, seed)], spectra[(rule, seed)] = rate, recurrent_spectrum(w_rec)
-    row, pair_rows, pr = study_a.claim_a5(summary_ds, rates, dataset=dataset, rules=rules, level=level, n_grid=n_grid,
-                                          margin=margin, rank=rank, preset=preset, dsa=dsa, verdicts=verdicts)
-    fig = dynamics_at_matched_accuracy(summary_ds, pr, spectra, pair_rows, arch, target,
-                                       f"{dataset}: dynamics at matched accuracy")
+def figure_a5(summary: str, dynamics: str, claim: str, out_png: str, out_pdf: str, *, dataset: str, arch: str,
+              rules: list[str], n_grid: int) -> None:
+    """Figure A5: dynamics at matched accuracy. Participation-ratio dimensionality against accuracy, and from the
+    ``dynamics`` summary (rule ``network_dynamics``) the recurrent eigenvalues and the two dynamics distances
+    between networks (DSA and eigenvalue matching of linear fits) at the first checkpoint where each run reaches the
+    matched level, with the claim's DSA estimate against its margin."""
+    summary_ds = load_netcdf(summary, arch).sel(rule=rules)
+    pairs, row = load_netcdf(dynamics), load_json(claim)
+    spectra = {(str(r), int(s)): re + 1j * im for r, s, re, im in zip(
+        pairs["rule"].values, pairs["seed"].values, pairs["eig_real"].values, pairs["eig_imag"].values, strict=True)}
+    pr = matched_curves(summary_ds, n_grid=n_grid, value="participation_ratio")
+    fig = dynamics_at_matched_accuracy(summary_ds, pr, spectra, pair_rows(pairs), arch,
+                                       pairs.attrs["level_accuracy"], f"{dataset}: dynamics at matched accuracy")
     add_verdict_panel(fig, items_of_row(row, "DSA between − within"), xlabel="distance excess, rad [CI]")
     save(fig, out_png, out_pdf)
-    write_json(row, out_claim)
 
 
-def figure_a6(summary: str, out_png: str, out_pdf: str, out_claim: str, *, dataset: str, arch: str, rules: list[str],
-              n_grid: int, margins: dict[str, float], preset: str, verdicts: dict | None = None) -> None:
-    """Figure A6: A2 under Procrustes, CKA and CCA distances (each against its own margin), and its claim row (the
-    verdict does not depend on the metric)."""
-    summary_ds = _load(summary, arch).sel(rule=rules)
-    row, curves = study_a.claim_a6(summary_ds, dataset=dataset, arch=arch, rules=rules, n_grid=n_grid,
-                                   margins=margins, preset=preset, verdicts=verdicts)
+def figure_a6(summary: str, claim: str, out_png: str, out_pdf: str, *, dataset: str, arch: str, rules: list[str],
+              n_grid: int) -> None:
+    """Figure A6: A2 under Procrustes, CKA and CCA distances, with each metric's estimate against its margin."""
+    summary_ds = load_netcdf(summary, arch).sel(rule=rules)
+    curves = {m: study_a.matched_runs(summary_ds, rules, n_grid, value=m) for m in study_a.A6_METRICS}
     fig = distance_vs_accuracy_by_metric(summary_ds, curves, study_a.A6_METRICS, arch,
                                          f"{dataset}: the comparison under three metrics")
-    add_verdict_panel(fig, items_of_row(row), xlabel="distance difference [CI]")
+    add_verdict_panel(fig, items_of_row(load_json(claim)), xlabel="distance difference [CI]")
     save(fig, out_png, out_pdf)
-    write_json(row, out_claim)
 
 
-def figure_a7(runs: list[str], out_png: str, out_pdf: str, out_claim: str, *, dataset: str, arch: str,
-              rules: list[str], preset: str, sesoi: float = 0.0, verdicts: dict | None = None) -> None:
+def figure_a7(runs: list[str], claim: str, out_png: str, out_pdf: str, *, dataset: str, arch: str,
+              rules: list[str]) -> None:
     """Figure A7: each rule's normalised-with-data distance at its runs' best checkpoints, beside the normalised
-    cross-condition baseline, and its claim row."""
-    summary = stack_runs([_load(p) for p in runs]).sel(arch=arch).sel(rule=rules)
-    row = study_a.claim_a7(summary, dataset=dataset, rules=rules, preset=preset, sesoi=sesoi, verdicts=verdicts)
+    cross-condition baseline, with the claim's estimates."""
+    summary = stack_runs([load_netcdf(p) for p in runs]).sel(arch=arch).sel(rule=rules)
     fig = normalized_bars(summary, title=f"{dataset}: best checkpoint vs the data's noise ceiling")
-    add_verdict_panel(fig, items_of_row(row), xlabel="baseline − normalised distance [CI]")
+    add_verdict_panel(fig, items_of_row(load_json(claim)), xlabel="baseline − normalised distance [CI]")
     save(fig, out_png, out_pdf)
-    write_json(row, out_claim)

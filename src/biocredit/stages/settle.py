@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from biocredit.claims import study_a
 from biocredit.claims.settle import final_rows, record_look
-from biocredit.io import open_netcdf, write_json
+from biocredit.dynamics import activity_at_level, level_accuracy, pairwise_dynamics
+from biocredit.io import write_json
 from biocredit.similarity.matched import stack_run_files, stack_runs
+from biocredit.stages._job import load_netcdf as _load
 
 __all__ = ["settle_look", "settle_claims", "claim_ids"]
 
@@ -25,18 +25,6 @@ def claim_ids(dataset: str, sensitivity: dict | None) -> list[str]:
     return sorted(ids)
 
 
-def _rates_at(activities: list[str], target: float, rules: list[str]) -> dict[tuple[str, int], np.ndarray]:
-    """Each run's activity at its first checkpoint reaching accuracy ``target`` (runs that never do are left out)."""
-    rates = {}
-    for path in activities:
-        with open_netcdf(path) as act:
-            rule, seed = str(act.attrs["rule"]), int(act.attrs["seed"])
-            acc = np.nan_to_num(act["accuracy"].values, nan=-np.inf)
-            hit = np.flatnonzero(acc >= target)
-            if rule in rules and hit.size:
-                step = act.checkpoint.values[hit[0]]
-                rates[(rule, seed)] = act["rate"].sel(checkpoint=step).transpose("unit", "time", "condition").values
-    return rates
 
 
 def settle_look(runs: list[str], metrics: list[str], normalized: list[str], activities: list[str],
@@ -72,17 +60,13 @@ def settle_look(runs: list[str], metrics: list[str], normalized: list[str], acti
         with_data = stack_runs([_load(p) for p in normalized]).sel(arch=arch).sel(rule=rules)
         rows[f"A7-{dataset}"] = study_a.claim_a7(with_data, rules=rules, sesoi=baseline_sesoi, level=level, **common)
     if f"A5-{dataset}" in pending:
-        target = study_a.level_accuracy(main, dynamics["level"])
-        rates = _rates_at(activities, target, rules)
-        rows[f"A5-{dataset}"] = study_a.claim_a5(main, rates, rules=rules, level=dynamics["level"], n_grid=n_grid,
+        target = level_accuracy(main, dynamics["level"])
+        rates = {k: rate for k, (_, _, rate) in activity_at_level(activities, target, rules).items()}
+        pairs = pairwise_dynamics(rates, rank=dynamics["rank"], dsa=dynamics.get("dsa"))
+        rows[f"A5-{dataset}"] = study_a.claim_a5(main, pairs, rules=rules, level=dynamics["level"],
                                                  margin=dynamics["margin"], rank=dynamics["rank"],
-                                                 dsa=dynamics.get("dsa"), ci_level=level, **common)[0]
+                                                 dsa=dynamics.get("dsa"), ci_level=level, **common)
     write_json(record_look(prev, rows, look=int(look), plan_=plan), out)
-
-
-def _load(path: str):
-    with open_netcdf(path) as ds:
-        return ds.load()
 
 
 def settle_claims(states: list[str], out: str) -> None:
