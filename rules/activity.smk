@@ -7,9 +7,9 @@ rule activity:
         checkpoints=rules.train.output.checkpoints,
         lib=lib("stages.activity"),
     output:
-        "results/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}/activity.nc",
+        "results/activity/{study}/{task}/{arch}/{run_name}/seed{seed}/activity.nc",
     log:
-        "results/logs/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
+        "results/logs/activity/{study}/{task}/{arch}/{run_name}/seed{seed}.log",
     conda:
         ENV
     threads: 1

@@ -8,12 +8,12 @@ rule calibration_train:
         data=task_data,
         lib=lib("stages.train"),
     output:
-        checkpoints="results/calibration/runs/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}/checkpoints.pt",
-        metrics="results/calibration/runs/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}/metrics.nc",
+        checkpoints="results/calibration/runs/{task}/{arch}/n{n_hidden}-lr{lr}/{run_name}/seed{seed}/checkpoints.pt",
+        metrics="results/calibration/runs/{task}/{arch}/n{n_hidden}-lr{lr}/{run_name}/seed{seed}/metrics.nc",
     log:
-        "results/calibration/logs/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}.log",
+        "results/calibration/logs/{task}/{arch}/n{n_hidden}-lr{lr}/{run_name}/seed{seed}.log",
     benchmark:
-        "results/calibration/benchmarks/{task}/{arch}/n{n_hidden}-lr{lr}/{rule_name}/seed{seed}.tsv"
+        "results/calibration/benchmarks/{task}/{arch}/n{n_hidden}-lr{lr}/{run_name}/seed{seed}.tsv"
     wildcard_constraints:
         n_hidden=r"\d+",
         lr=r"[0-9.e+-]+",

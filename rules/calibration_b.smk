@@ -9,12 +9,12 @@ rule calibration_b_train:
         data=task_data,
         lib=lib("stages.train"),
     output:
-        checkpoints="results/calibration_b/runs/{task}/{arch}/n{n_hidden}-m{n_train}/{rule_name}/seed{seed}/checkpoints.pt",
-        metrics="results/calibration_b/runs/{task}/{arch}/n{n_hidden}-m{n_train}/{rule_name}/seed{seed}/metrics.nc",
+        checkpoints="results/calibration_b/runs/{task}/{arch}/n{n_hidden}-m{n_train}/{run_name}/seed{seed}/checkpoints.pt",
+        metrics="results/calibration_b/runs/{task}/{arch}/n{n_hidden}-m{n_train}/{run_name}/seed{seed}/metrics.nc",
     log:
-        "results/calibration_b/logs/{task}/{arch}/n{n_hidden}-m{n_train}/{rule_name}/seed{seed}.log",
+        "results/calibration_b/logs/{task}/{arch}/n{n_hidden}-m{n_train}/{run_name}/seed{seed}.log",
     benchmark:
-        "results/calibration_b/benchmarks/{task}/{arch}/n{n_hidden}-m{n_train}/{rule_name}/seed{seed}.tsv"
+        "results/calibration_b/benchmarks/{task}/{arch}/n{n_hidden}-m{n_train}/{run_name}/seed{seed}.tsv"
     wildcard_constraints:
         n_hidden=r"\d+",
         n_train=r"\d+",

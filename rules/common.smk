@@ -119,17 +119,17 @@ wildcard_constraints:
     study="similarity|generalization",
     task="[a-z0-9_]+",
     arch="[A-Za-z0-9_]+",
-    rule_name=r"[a-z0-9_]+(-w[0-9]+)?(-lr[0-9]+(\.[0-9]+)?)?",  # study B variants: tbptt-w4, eprop-lr0.05
+    run_name=r"[a-z0-9_]+(-w[0-9]+)?(-lr[0-9]+(\.[0-9]+)?)?",  # a learning rule and its variant: tbptt-w4, eprop-lr0.05
     seed=r"\d+",
     dataset="[a-z0-9_]+",
 
 
 def lib(stage):
     """The library files a rule's job imports: those of its stage module (``lib("stages.train")``) and of
-    ``stages._job`` (every script's set-up), with everything they import, transitively (biocredit._imports; checked
+    ``stages.job`` (every script's set-up), with everything they import, transitively (biocredit._imports; checked
     against the modules an import really loads by tests/test_rule_inputs.py). An edit to one of them reruns the
     rule's jobs; an edit elsewhere in the library does not."""
-    return [str(LIB / f.relative_to(_imports.ROOT)) for f in import_closure(stage, "stages._job")]
+    return [str(LIB / f.relative_to(_imports.ROOT)) for f in import_closure(stage, "stages.job")]
 
 
 def raw_path(dataset):
@@ -235,8 +235,8 @@ def raw_files(wildcards):
     return raw_path(wildcards.dataset)
 
 
-def run_dir(study, task, arch, rule_name, seed):
-    return f"{study}/{task}/{arch}/{rule_name}/seed{seed}"
+def run_dir(study, task, arch, run_name, seed):
+    return f"{study}/{task}/{arch}/{run_name}/seed{seed}"
 
 
 def similarity_tasks():
@@ -295,8 +295,8 @@ def run_params(wildcards):
     """Everything that defines a run besides its wildcards (changes here rerun the run): biocredit.runs assembles
     it for either study."""
     if wildcards.study == STUDY_B:
-        return _runs.run_config(config, wildcards.task, wildcards.arch, wildcards.rule_name)
-    return _runs.similarity_run_config(config, wildcards.task, wildcards.arch, wildcards.rule_name)
+        return _runs.run_config(config, wildcards.task, wildcards.arch, wildcards.run_name)
+    return _runs.similarity_run_config(config, wildcards.task, wildcards.arch, wildcards.run_name)
 
 
 def task_params(wildcards):

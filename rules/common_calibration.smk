@@ -47,7 +47,7 @@ def calibration_run_params(wildcards):
         "task_cfg": config["tasks"][wildcards.task],
         "arch_cfg": config["archs"][wildcards.arch] | {"n_hidden": int(wildcards.n_hidden)},
         "train_cfg": train_cfg,
-        "rule_options": config["rule_options"].get(wildcards.rule_name, {}),
+        "rule_options": config["rule_options"].get(wildcards.run_name, {}),
     }
 
 
@@ -88,9 +88,9 @@ def calibration_b_run_params(wildcards):
     calibration's update count (times the rule's factor) and an evaluation at every budget (times the factor)."""
     from biocredit.calibration import b_calibration_checkpoints
 
-    factor = calibration_b_factors()[wildcards.rule_name]
+    factor = calibration_b_factors()[wildcards.run_name]
     n_updates = int(round(CAL_B["n_updates"] * factor))
-    train_cfg = _runs.train_config(B_CFG, wildcards.task, wildcards.rule_name) | {
+    train_cfg = _runs.train_config(B_CFG, wildcards.task, wildcards.run_name) | {
         "n_updates": n_updates,
         "checkpoints": b_calibration_checkpoints(n_updates, CAL_B["n_checkpoints"], CAL_B["budgets"], factor),
     }
@@ -98,7 +98,7 @@ def calibration_b_run_params(wildcards):
         "task_cfg": config["tasks"][wildcards.task] | {"n_train": int(wildcards.n_train)},
         "arch_cfg": config["archs"][wildcards.arch] | {"n_hidden": int(wildcards.n_hidden)},
         "train_cfg": train_cfg,
-        "rule_options": dict(config["rule_options"].get(_runs.parse_variant(wildcards.rule_name)["rule"], {}))
-        | _runs.parse_variant(wildcards.rule_name)["options"],
-        "rule": _runs.parse_variant(wildcards.rule_name)["rule"],
+        "rule_options": dict(config["rule_options"].get(_runs.parse_variant(wildcards.run_name)["rule"], {}))
+        | _runs.parse_variant(wildcards.run_name)["options"],
+        "rule": _runs.parse_variant(wildcards.run_name)["rule"],
     }

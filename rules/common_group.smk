@@ -17,5 +17,5 @@ def group_run_params(wildcards):
     from types import SimpleNamespace
 
     return run_params(
-        SimpleNamespace(study=STUDY_A, task=wildcards.task, arch=wildcards.arch, rule_name=wildcards.rule_name)
+        SimpleNamespace(study=STUDY_A, task=wildcards.task, arch=wildcards.arch, run_name=wildcards.run_name)
     )

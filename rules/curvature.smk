@@ -4,14 +4,14 @@
 rule curvature:
     input:
         data=task_data,
-        checkpoints="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/checkpoints.pt",
+        checkpoints="results/runs/{study}/{task}/{arch}/{run_name}/seed{seed}/checkpoints.pt",
         lib=lib("stages.curvature"),
     output:
-        "results/curvature/{study}/{task}/{arch}/{rule_name}/seed{seed}/hessian.nc",
+        "results/curvature/{study}/{task}/{arch}/{run_name}/seed{seed}/hessian.nc",
     log:
-        "results/logs/curvature/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
+        "results/logs/curvature/{study}/{task}/{arch}/{run_name}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/curvature/{study}/{task}/{arch}/{rule_name}/seed{seed}.tsv"
+        "results/benchmarks/curvature/{study}/{task}/{arch}/{run_name}/seed{seed}.tsv"
     conda:
         ENV
     threads: 1

@@ -3,13 +3,13 @@
 
 rule compare:
     input:
-        activity="results/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}/activity.nc",
+        activity="results/activity/{study}/{task}/{arch}/{run_name}/seed{seed}/activity.nc",
         data=task_data,
         lib=lib("stages.similarity"),
     output:
-        "results/similarity/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/procrustes.nc",
+        "results/similarity/runs/{study}/{task}/{arch}/{run_name}/seed{seed}/procrustes.nc",
     log:
-        "results/logs/compare/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
+        "results/logs/compare/{study}/{task}/{arch}/{run_name}/seed{seed}.log",
     conda:
         ENV
     script:
@@ -49,14 +49,14 @@ rule summarize_similarity:
 
 rule normalized:
     input:
-        activity="results/activity/{study}/{task}/{arch}/{rule_name}/seed{seed}/activity.nc",
-        distances="results/similarity/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/procrustes.nc",
+        activity="results/activity/{study}/{task}/{arch}/{run_name}/seed{seed}/activity.nc",
+        distances="results/similarity/runs/{study}/{task}/{arch}/{run_name}/seed{seed}/procrustes.nc",
         data=task_data,
         lib=lib("stages.similarity"),
     output:
-        "results/similarity/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/normalized.nc",
+        "results/similarity/runs/{study}/{task}/{arch}/{run_name}/seed{seed}/normalized.nc",
     log:
-        "results/logs/normalized/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
+        "results/logs/normalized/{study}/{task}/{arch}/{run_name}/seed{seed}.log",
     conda:
         ENV
     params:

@@ -6,12 +6,12 @@ rule train:
         data=task_data,
         lib=lib("stages.train"),
     output:
-        checkpoints="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/checkpoints.pt",
-        metrics="results/runs/{study}/{task}/{arch}/{rule_name}/seed{seed}/metrics.nc",
+        checkpoints="results/runs/{study}/{task}/{arch}/{run_name}/seed{seed}/checkpoints.pt",
+        metrics="results/runs/{study}/{task}/{arch}/{run_name}/seed{seed}/metrics.nc",
     log:
-        "results/logs/train/{study}/{task}/{arch}/{rule_name}/seed{seed}.log",
+        "results/logs/train/{study}/{task}/{arch}/{run_name}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/train/{study}/{task}/{arch}/{rule_name}/seed{seed}.tsv"
+        "results/benchmarks/train/{study}/{task}/{arch}/{run_name}/seed{seed}.tsv"
     conda:
         ENV
     threads: 1

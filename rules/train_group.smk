@@ -13,19 +13,19 @@ if group_seeds_on():
             lib=lib("stages.train_group"),
         output:
             checkpoints=expand(
-                "results/runs/similarity/{{task}}/{{arch}}/{{rule_name}}/seed{seed}/checkpoints.pt",
+                "results/runs/similarity/{{task}}/{{arch}}/{{run_name}}/seed{seed}/checkpoints.pt",
                 seed=seeds_a(),
             ),
             metrics=expand(
-                "results/runs/similarity/{{task}}/{{arch}}/{{rule_name}}/seed{seed}/metrics.nc",
+                "results/runs/similarity/{{task}}/{{arch}}/{{run_name}}/seed{seed}/metrics.nc",
                 seed=seeds_a(),
             ),
         log:
-            "results/logs/train_group/similarity/{task}/{arch}/{rule_name}.log",
+            "results/logs/train_group/similarity/{task}/{arch}/{run_name}.log",
         benchmark:
-            "results/benchmarks/train_group/similarity/{task}/{arch}/{rule_name}.tsv"
+            "results/benchmarks/train_group/similarity/{task}/{arch}/{run_name}.tsv"
         wildcard_constraints:
-            rule_name="|".join(GROUPABLE_RULES),
+            run_name="|".join(GROUPABLE_RULES),
         conda:
             ENV
         threads: 1

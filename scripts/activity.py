@@ -1,7 +1,7 @@
 """Rule `activity`: every checkpoint's hidden activity on the analysis trials."""
 
-from biocredit.stages._job import configure
 from biocredit.stages.activity import extract_activity
+from biocredit.stages.job import configure
 
 configure(snakemake.log[0], snakemake.threads)
 wc = snakemake.wildcards
@@ -11,5 +11,5 @@ extract_activity(
     snakemake.output[0],
     task=wc.task,
     task_cfg=snakemake.params.task_cfg,
-    meta={"study": wc.study, "task": wc.task, "arch": wc.arch, "rule": wc.rule_name, "seed": int(wc.seed)},
+    meta={"study": wc.study, "task": wc.task, "arch": wc.arch, "rule": wc.run_name, "seed": int(wc.seed)},
 )

@@ -1,6 +1,6 @@
 """Rule `baselines`: the recordings' cross-condition-average and split-half distances."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.similarity import baselines
 
 configure(snakemake.log[0])

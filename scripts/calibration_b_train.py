@@ -1,7 +1,7 @@
 """Rule `calibration_b_train`: one (N, n_train, rule, seed) run of study B's calibration grid, trained as rule
 `train` trains."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.train import train_job
 
 configure(snakemake.log[0], snakemake.threads)

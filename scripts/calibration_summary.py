@@ -1,7 +1,7 @@
 """Rule `calibration_summary`: the calibration tables, chosen setting and figure from the runs' metrics logs."""
 
-from biocredit.stages._job import configure
 from biocredit.stages.calibration import write_calibration
+from biocredit.stages.job import configure
 
 configure(snakemake.log[0])
 p = snakemake.params

@@ -1,6 +1,6 @@
 """Rule `calibration_train`: one (N, lr, rule, seed) run of the calibration grid, trained as rule `train` trains."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.train import train_job
 
 configure(snakemake.log[0], snakemake.threads)

@@ -1,6 +1,6 @@
 """Rule `compare`: Procrustes distance of each checkpoint to the recordings."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.similarity import compare_run
 
 configure(snakemake.log[0])

@@ -1,7 +1,7 @@
 """Rule `curvature`: Hessian top eigenvalue, trace and spectral density at one run's checkpoints."""
 
-from biocredit.stages._job import configure
 from biocredit.stages.curvature import curvature_run
+from biocredit.stages.job import configure
 
 configure(snakemake.log[0], snakemake.threads)
 wc, run = snakemake.wildcards, snakemake.params.run
@@ -15,5 +15,5 @@ curvature_run(
     train_cfg=run["train_cfg"],
     curvature=dict(snakemake.params.curvature),
     device=snakemake.params.device,
-    meta={"arch": wc.arch, "rule": wc.rule_name},
+    meta={"arch": wc.arch, "rule": wc.run_name},
 )

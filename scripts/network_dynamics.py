@@ -1,6 +1,6 @@
 """Rule `network_dynamics`: recurrent spectra and DSA distances of one dataset's runs at the matched level (A5)."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.networks import network_dynamics
 
 configure(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Rule `network_outputs`: one analysis batch of a task and each rule's trained outputs on it (figure A1)."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.networks import network_outputs
 
 configure(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Rule `normalized`: normalised-with-data distance at a run's best checkpoint."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.similarity import normalized_run
 
 configure(snakemake.log[0])

@@ -1,7 +1,7 @@
 """Rule `preprocess`: recordings → NetCDF contract."""
 
-from biocredit.stages._job import configure
 from biocredit.stages.data import preprocess
+from biocredit.stages.job import configure
 
 configure(snakemake.log[0])
 p = snakemake.params

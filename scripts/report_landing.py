@@ -1,6 +1,6 @@
 """Rule `report_landing`: the report's landing page (claims with verdicts, scorecard, datasets) as RST."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.scorecard import write_landing
 
 configure(snakemake.log[0])

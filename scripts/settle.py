@@ -1,6 +1,6 @@
 """Rule `settle`: the settled claims of every dataset → results/settle/claims.json."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.settle import settle_claims
 
 configure(snakemake.log[0])

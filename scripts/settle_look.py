@@ -1,6 +1,6 @@
 """Rule `settle_look`: one look of the settle target for one dataset."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.settle import settle_look
 
 configure(snakemake.log[0])

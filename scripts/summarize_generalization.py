@@ -1,7 +1,7 @@
 """Rule `summarize_generalization`: one study-B task's runs (metrics and curvature) stacked into summary.nc."""
 
-from biocredit.stages._job import configure
 from biocredit.stages.generalization import summarize
+from biocredit.stages.job import configure
 
 configure(snakemake.log[0])
 summarize(

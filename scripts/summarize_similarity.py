@@ -1,6 +1,6 @@
 """Rule `summarize_similarity`: stack one dataset's per-run distances."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.similarity import summarize_similarity
 
 configure(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Rule `train`: one (study, task, arch, rule, seed) run."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.train import train_job
 
 configure(snakemake.log[0], snakemake.threads)

@@ -1,6 +1,6 @@
 """Rule `train_group`: all seeds of one study-A (task, arch, rule) as one batched run."""
 
-from biocredit.stages._job import configure
+from biocredit.stages.job import configure
 from biocredit.stages.train_group import train_group_runs
 
 configure(snakemake.log[0], snakemake.threads)
@@ -12,7 +12,7 @@ train_group_runs(
     task_cfg=run["task_cfg"],
     arch=wc.arch,
     arch_cfg=run["arch_cfg"],
-    rule=wc.rule_name,
+    rule=wc.run_name,
     seeds=[int(s) for s in snakemake.params.seeds],
     train_cfg=run["train_cfg"],
     device=snakemake.params.device,

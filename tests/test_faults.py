@@ -396,7 +396,7 @@ def test_training_progress_reaches_the_console(tmp_path, recordings):
     out = tmp_path / "run"
     kw = dict(TRAIN_KW, progress=True)
     script = (
-        "import json, sys; from biocredit.stages import _job, train; _job.configure(sys.argv[1]); "
+        "import json, sys; from biocredit.stages import job, train; job.configure(sys.argv[1]); "
         "train.train_run(sys.argv[2], sys.argv[3], sys.argv[4], **json.loads(sys.argv[5]))"
     )
     proc = subprocess.run([sys.executable, "-c", script, str(log), str(recordings), str(out / "checkpoints.pt"),

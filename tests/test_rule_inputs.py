@@ -1,6 +1,6 @@
 """One path per figure, and each rule's library inputs exactly what its job imports.
 
-Every rule that runs Python runs ``scripts/<rule>.py``, which imports ``biocredit.stages._job`` (the job's set-up)
+Every rule that runs Python runs ``scripts/<rule>.py``, which imports ``biocredit.stages.job`` (the job's set-up)
 and one function of one stage module, ``biocredit.stages.<stage>``; the rule names that module as
 ``lib("stages.<stage>")``, and ``lib()`` (rules/common.smk) expands it to the stage's import closure
 (:mod:`biocredit._imports`). Here: the rules and scripts keep that shape, and the closure equals the ``biocredit``
@@ -90,7 +90,7 @@ def test_script_is_named_after_its_rule_and_calls_one_stage_named_in_lib(rule):
     block = BLOCKS[rule]
     assert _script_of(block) == rule, f"rule {rule} runs scripts/{_script_of(block)}.py"
     imports = _stage_imports(SCRIPTS / f"{rule}.py")
-    stages = [m for m, _ in imports if m != "biocredit.stages._job"]
+    stages = [m for m, _ in imports if m != "biocredit.stages.job"]
     assert len(stages) == 1 and stages[0].startswith("biocredit.stages."), imports
     names = dict(imports)[stages[0]]
     assert len(names) == 1, f"scripts/{rule}.py imports {names} from {stages[0]}: one stage function"
@@ -121,7 +121,7 @@ def _scripts_by_stage() -> dict[str, list[str]]:
         if rule in NO_LIB:
             continue
         imports = _stage_imports(SCRIPTS / f"{_script_of(BLOCKS[rule])}.py")
-        stage = next(m for m, _ in imports if m != "biocredit.stages._job")
+        stage = next(m for m, _ in imports if m != "biocredit.stages.job")
         out.setdefault(stage, set()).update(f"from {m} import {', '.join(n)}" for m, n in imports)
     return {k: sorted(v) for k, v in sorted(out.items())}
 
@@ -134,7 +134,7 @@ def test_lib_names_exactly_the_modules_the_job_imports(stage):
     """Importing what the stage's scripts import (their stage functions and the job set-up) loads exactly the
     files ``lib()`` lists for their rules (relative to the library: the rules' paths are under the workflow's
     src/biocredit)."""
-    listed = {f.resolve() for f in _imports.import_closure(stage.removeprefix("biocredit."), "stages._job")}
+    listed = {f.resolve() for f in _imports.import_closure(stage.removeprefix("biocredit."), "stages.job")}
     loaded = _runtime_modules(STAGES[stage])
     assert loaded == listed, (f"{stage}: imported but not in lib(): {sorted(map(str, loaded - listed))}; "
                               f"in lib() but not imported: {sorted(map(str, listed - loaded))}")
@@ -143,7 +143,7 @@ def test_lib_names_exactly_the_modules_the_job_imports(stage):
 def test_the_closure_is_narrow_where_it_matters():
     """The point of the exact lists: a claim or figure module is no input of a compute job, and the training
     stage does not list the curvature, claims or figures."""
-    train = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure("stages.train", "stages._job")}
+    train = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure("stages.train", "stages.job")}
     curvature = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure("stages.curvature")}
     for files in (train, curvature):
         assert not {f for f in files if f.startswith(("claims/", "figures/"))}
@@ -165,7 +165,7 @@ def _rules_listing(module: str) -> set[str]:
     out = set()
     for rule, block in BLOCKS.items():
         for stage in re.findall(r'lib=lib\("([\w.]+)"\)', block):
-            files = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure(stage, "stages._job")}
+            files = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure(stage, "stages.job")}
             if module in files:
                 out.add(rule)
     return out
@@ -200,7 +200,7 @@ def test_every_figure_module_is_an_input_of_drawing_jobs_only():
 def test_the_measurements_and_claims_list_no_drawing_code():
     """A5's DSA job, A1's forward passes and the claim jobs of both studies import no figure module."""
     for stage in ("stages.networks", "stages.claims_a", "stages.claims_b"):
-        files = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure(stage, "stages._job")}
+        files = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure(stage, "stages.job")}
         assert not {f for f in files if f.startswith("figures/")}, stage
     figures_a = {str(f.relative_to(_imports.ROOT)) for f in _imports.import_closure("stages.figures_a")}
     assert not {"model.py", "train.py", "tasks/__init__.py", "stages/networks.py"} & figures_a

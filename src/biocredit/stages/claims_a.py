@@ -8,7 +8,7 @@ from __future__ import annotations
 from biocredit.claims import study_a
 from biocredit.io import write_json
 from biocredit.similarity.matched import stack_runs
-from biocredit.stages._job import load_netcdf
+from biocredit.stages.job import load_netcdf
 
 __all__ = ["claim_a2", "claim_a3", "claim_a4", "claim_a5", "claim_a6", "claim_a7"]
 

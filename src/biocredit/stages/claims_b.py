@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from biocredit.claims import study_b
 from biocredit.io import write_json
-from biocredit.stages._job import load_netcdf
+from biocredit.stages.job import load_netcdf
 
 __all__ = ["claim_b1", "claim_b2", "claim_b3", "claim_b4", "claim_b5", "claim_b6", "claim_b7"]
 

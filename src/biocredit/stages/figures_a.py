@@ -20,7 +20,7 @@ from biocredit.figures.style import save
 from biocredit.figures.tasks import task_overview
 from biocredit.figures.verdict import add_verdict_panel, items_of_row
 from biocredit.similarity.matched import matched_curves, stack_runs
-from biocredit.stages._job import load_json, load_netcdf
+from biocredit.stages.job import load_json, load_netcdf
 
 __all__ = ["figure_a1", "figure_a2", "figure_a3", "figure_a4", "figure_a5", "figure_a6", "figure_a7"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from biocredit.figures import generalization as fg
 from biocredit.figures.style import save
 from biocredit.runs import terms_axis
-from biocredit.stages._job import load_json, load_netcdf
+from biocredit.stages.job import load_json, load_netcdf
 
 __all__ = ["figure_b1", "figure_b2", "figure_b3", "figure_b4", "figure_b5", "figure_b6", "figure_b7"]
 

@@ -19,7 +19,7 @@ from biocredit import __version__
 from biocredit.dynamics import activity_at_level, level_accuracy, pairwise_dynamics, recurrent_spectrum
 from biocredit.io import write_netcdf
 from biocredit.model import RateRNN
-from biocredit.stages._job import load_netcdf
+from biocredit.stages.job import load_netcdf
 from biocredit.tasks import build_task
 from biocredit.train import load_checkpoints
 

@@ -12,7 +12,7 @@ from biocredit.claims.settle import final_rows, record_look
 from biocredit.dynamics import activity_at_level, level_accuracy, pairwise_dynamics
 from biocredit.io import write_json
 from biocredit.similarity.matched import stack_run_files, stack_runs
-from biocredit.stages._job import load_netcdf as _load
+from biocredit.stages.job import load_netcdf as _load
 
 __all__ = ["settle_look", "settle_claims", "claim_ids"]
 

@@ -15,7 +15,7 @@ from biocredit.io import sha256_file, write_netcdf
 from biocredit.learning import make_rule
 from biocredit.learning import rule_options as accepted_options
 from biocredit.model import model_config
-from biocredit.stages._job import ConsoleProgress, console
+from biocredit.stages.job import ConsoleProgress, console
 from biocredit.tasks import load_task
 from biocredit.train import make_train_config, save_checkpoints, train
 
@@ -93,8 +93,8 @@ def train_run(
 
 def train_job(data, out_checkpoints: str, out_metrics: str, *, wildcards, run: dict, device: str = "auto") -> None:
     """What rules `train` and `calibration_train` do: :func:`train_run` from a job's wildcards (any object with
-    attributes ``task``, ``arch``, ``rule_name``, ``seed``) and its run config (:mod:`biocredit.runs`; study B's
+    attributes ``task``, ``arch``, ``run_name``, ``seed``) and its run config (:mod:`biocredit.runs`; study B's
     carries ``rule``, the learning rule of a variant name such as tbptt-w4)."""
     train_run(data, out_checkpoints, out_metrics, task=wildcards.task, task_cfg=run["task_cfg"], arch=wildcards.arch,
-              arch_cfg=run["arch_cfg"], rule=run.get("rule", wildcards.rule_name), seed=int(wildcards.seed),
+              arch_cfg=run["arch_cfg"], rule=run.get("rule", wildcards.run_name), seed=int(wildcards.seed),
               train_cfg=run["train_cfg"], device=device, rule_options=run["rule_options"], name=run.get("name"))
