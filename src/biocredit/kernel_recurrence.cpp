@@ -1,0 +1,261 @@
+// The time loops of biocredit.model._FusedRecurrence in C++ (see biocredit/kernel.py).
+//
+// Matrix products go through ATen (at::addmm_out, at::mm_out: the same BLAS calls, in the same form, as the Python
+// step); everything elementwise of one step is one hand-written pass over the step's contiguous (batch, N) block:
+// forward, the leak term and (relu) the activation; backward, f'(a_t) from h_t, its product with the incoming
+// gradient, the leak term and MDGL's partial rows. tanh itself is ATen's (vectorised) kernel, so forward rates are
+// those of the Python step. The loops are single-threaded: same inputs, same bits.
+//
+// Built on first use by torch.utils.cpp_extension.load (is_python_module=False); the ops live under
+// torch.ops.biocredit_kernel.
+
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+#include <cmath>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace {
+
+constexpr int64_t kRetanh = 0;
+constexpr int64_t kTanh = 1;
+constexpr int64_t kRelu = 2;
+
+// torch.sign: +1, -1, or the input itself (0, -0, NaN)
+template <typename T>
+inline T sign_of(T h) {
+  return h > T(0) ? T(1) : (h < T(0) ? T(-1) : h);
+}
+
+// torch.clamp(min=0): NaN passes through
+template <typename T>
+inline T clamp_min0(T a) {
+  return a < T(0) ? T(0) : a;
+}
+
+// f'(a) written with h = f(a), as model.ACTIVATION_GRADS forms it
+template <typename T, int64_t ACT>
+inline T gain_of(T h) {
+  if constexpr (ACT == kRetanh) {
+    return std::fma(-h, h, T(1)) * sign_of(h);
+  } else if constexpr (ACT == kTanh) {
+    return std::fma(-h, h, T(1));
+  } else {
+    return sign_of(h);
+  }
+}
+
+// ---- forward ----------------------------------------------------------------------------------------------------
+
+// a_t += (1-α) a_{t-1} (a_t holds α drive_t + h_{t-1} (α W)ᵀ), and with RELU h_t = max(a_t, 0) in the same pass
+template <typename T, bool RELU>
+void leak_step(T* __restrict__ a_new, const T* __restrict__ a_old, T keep, T* __restrict__ h, int64_t block) {
+  for (int64_t i = 0; i < block; ++i) {
+    const T v = std::fma(keep, a_old[i], a_new[i]);
+    a_new[i] = v;
+    if constexpr (RELU) h[i] = clamp_min0(v);
+  }
+}
+
+template <typename T>
+void relu_into(const T* a, T* h, int64_t block) {  // a and h may be the same block
+  for (int64_t i = 0; i < block; ++i) h[i] = clamp_min0(a[i]);
+}
+
+template <typename T, int64_t ACT>
+void forward_loop(const at::Tensor& drive, at::Tensor a, const at::Tensor& h_init, const at::Tensor& w_t,
+                  double alpha, at::Tensor& h_all) {
+  const int64_t n_steps = drive.size(0);
+  const int64_t block = drive.size(1) * drive.size(2);
+  const bool leak = alpha != 1.0;
+  const T keep = static_cast<T>(1.0 - alpha);
+  at::Tensor a_next = at::empty_like(a);
+  at::Tensor h = h_init;
+  for (int64_t t = 0; t < n_steps; ++t) {
+    at::Tensor h_t = h_all.select(0, t);
+    if (leak) {
+      // a_t = α drive_t + h_{t-1} (α W)ᵀ, then + (1-α) a_{t-1}
+      at::addmm_out(a_next, drive.select(0, t), h, w_t, /*beta=*/alpha, /*alpha=*/1.0);
+      leak_step<T, ACT == kRelu>(a_next.data_ptr<T>(), a.data_ptr<T>(), keep, h_t.data_ptr<T>(), block);
+      std::swap(a, a_next);
+    } else {
+      at::addmm_out(a, drive.select(0, t), h, w_t);
+      if constexpr (ACT == kRelu) relu_into(a.data_ptr<T>(), h_t.data_ptr<T>(), block);
+    }
+    if constexpr (ACT != kRelu) {
+      at::tanh_out(h_t, a);
+      if constexpr (ACT == kRetanh) relu_into(h_t.data_ptr<T>(), h_t.data_ptr<T>(), block);
+    }
+    h = h_t;
+  }
+}
+
+at::Tensor recurrence_forward(const at::Tensor& drive, const at::Tensor& a_init, const at::Tensor& h_init,
+                              const at::Tensor& w_t, double alpha, int64_t act) {
+  TORCH_CHECK(drive.dim() == 3 && drive.is_contiguous(), "drive must be a contiguous (time, batch, N) tensor");
+  TORCH_CHECK(a_init.is_contiguous() && h_init.is_contiguous(), "initial state must be contiguous");
+  TORCH_CHECK(drive.device().is_cpu(), "the compiled recurrence runs on the CPU only");
+  at::Tensor h_all = at::empty_like(drive);
+  at::Tensor a = a_init.clone();
+  AT_DISPATCH_FLOATING_TYPES(drive.scalar_type(), "recurrence_forward", [&] {
+    switch (act) {
+      case kRetanh: forward_loop<scalar_t, kRetanh>(drive, a, h_init, w_t, alpha, h_all); break;
+      case kTanh: forward_loop<scalar_t, kTanh>(drive, a, h_init, w_t, alpha, h_all); break;
+      case kRelu: forward_loop<scalar_t, kRelu>(drive, a, h_init, w_t, alpha, h_all); break;
+      default: TORCH_CHECK(false, "unknown activation code ", act);
+    }
+  });
+  return h_all;
+}
+
+// ---- backward ---------------------------------------------------------------------------------------------------
+
+// One backward step's elementwise pass, each case its own branch-free loop (so that it vectorises):
+//   v = f'(a_t)·total_h            (exact credit; total_h = g_t + recurrent credit)
+//   v = total_h + g_t·f'(a_t)      (constant gain μ: total_h is the recurrent credit alone, already times μ;
+//                                   without it, just g_t·f'(a_t))
+//   v += (1-α)·grad_a_{t+1}        (leak, not at the last step)
+// and, for a cut MDGL step, the partial rows g_t·f'(a_t).
+template <typename T, int64_t ACT, bool MU, bool TOTAL, bool NEXT, bool ROWS>
+void backward_step(const T* __restrict__ g, const T* __restrict__ h, const T* __restrict__ total_h,
+                   const T* __restrict__ ga_next, T keep, T* __restrict__ ga, T* __restrict__ rows, int64_t block) {
+  for (int64_t i = 0; i < block; ++i) {
+    const T gain = gain_of<T, ACT>(h[i]);
+    T v;
+    if constexpr (!MU) {
+      v = total_h[i] * gain;
+    } else if constexpr (TOTAL) {
+      v = std::fma(g[i], gain, total_h[i]);
+    } else {
+      v = g[i] * gain;
+    }
+    if constexpr (NEXT) v = std::fma(keep, ga_next[i], v);
+    ga[i] = v;
+    if constexpr (ROWS) rows[i] = g[i] * gain;
+  }
+}
+
+template <typename T, int64_t ACT, bool MU, bool TOTAL>
+void backward_step_next(const T* g, const T* h, const T* total_h, const T* ga_next, T keep, T* ga, T* rows,
+                        int64_t block) {
+  if (ga_next) {
+    if (rows) backward_step<T, ACT, MU, TOTAL, true, true>(g, h, total_h, ga_next, keep, ga, rows, block);
+    else backward_step<T, ACT, MU, TOTAL, true, false>(g, h, total_h, ga_next, keep, ga, rows, block);
+  } else {
+    if (rows) backward_step<T, ACT, MU, TOTAL, false, true>(g, h, total_h, ga_next, keep, ga, rows, block);
+    else backward_step<T, ACT, MU, TOTAL, false, false>(g, h, total_h, ga_next, keep, ga, rows, block);
+  }
+}
+
+// dL/da_t for every step (before the factor α of dL/d drive_t), as _FusedRecurrence.backward forms it.
+template <typename T, int64_t ACT>
+void backward_loop(const at::Tensor& grad_h, const at::Tensor& h_all, const at::Tensor& w_back,
+                   const std::vector<bool>& cut, bool one_step, bool has_mu, double alpha, at::Tensor& grad_a_all) {
+  const int64_t n_steps = h_all.size(0);
+  const int64_t block = h_all.size(1) * h_all.size(2);
+  const bool leak = alpha != 1.0;
+  const T keep = static_cast<T>(1.0 - alpha);
+  const T* g_all = grad_h.data_ptr<T>();
+  const T* h_ptr = h_all.data_ptr<T>();
+  T* ga_all = grad_a_all.data_ptr<T>();
+  // what reaches h_t through W_rec from step t+1 (plus, without a gain μ, the outside gradient g_t)
+  at::Tensor total = at::empty({h_all.size(1), h_all.size(2)}, h_all.options());
+  at::Tensor rows_buf;  // MDGL: g_t ⊙ f'(a_t) of a cut step
+  if (one_step) rows_buf = at::empty_like(total);
+  T* total_ptr = total.data_ptr<T>();
+  // without μ: total_h of the last step is g_{T-1}; with μ: nothing arrives through the recurrence yet
+  const T* total_h = has_mu ? nullptr : g_all + (n_steps - 1) * block;
+  for (int64_t t = n_steps - 1; t >= 0; --t) {
+    const T* g = g_all + t * block;
+    const T* h = h_ptr + t * block;
+    T* ga = ga_all + t * block;
+    const T* ga_next = (leak && t < n_steps - 1) ? ga_all + (t + 1) * block : nullptr;
+    T* rows = (cut[t] && one_step) ? rows_buf.data_ptr<T>() : nullptr;
+    if (!has_mu) {
+      backward_step_next<T, ACT, false, true>(g, h, total_h, ga_next, keep, ga, rows, block);
+    } else if (total_h) {
+      backward_step_next<T, ACT, true, true>(g, h, total_h, ga_next, keep, ga, rows, block);
+    } else {
+      backward_step_next<T, ACT, true, false>(g, h, total_h, ga_next, keep, ga, rows, block);
+    }
+    if (t == 0) break;
+    // the rows that step t sends back to h_{t-1} through α W_rec (none: a cut step without one-step credit)
+    at::Tensor sent;
+    if (!cut[t]) {
+      sent = grad_a_all.select(0, t);
+    } else if (one_step) {
+      sent = rows_buf;
+    }
+    if (!has_mu) {
+      if (sent.defined()) {
+        at::addmm_out(total, grad_h.select(0, t - 1), sent, w_back);
+        total_h = total_ptr;
+      } else {
+        total_h = g_all + (t - 1) * block;
+      }
+    } else {
+      if (sent.defined()) {
+        at::mm_out(total, sent, w_back);
+        total_h = total_ptr;
+      } else {
+        total_h = nullptr;
+      }
+    }
+  }
+}
+
+at::Tensor recurrence_backward(const at::Tensor& grad_h, const at::Tensor& h_all, const at::Tensor& w_back,
+                               c10::List<bool> cut, bool one_step, bool has_mu, double alpha, int64_t act) {
+  TORCH_CHECK(grad_h.is_contiguous() && h_all.is_contiguous(), "gradient and rates must be contiguous");
+  TORCH_CHECK(grad_h.sizes() == h_all.sizes(), "gradient and rates differ in shape");
+  TORCH_CHECK(static_cast<int64_t>(cut.size()) == h_all.size(0), "one cut flag per step");
+  TORCH_CHECK(!(has_mu && one_step), "a credit gain is not defined together with one-step credit");
+  std::vector<bool> cuts(cut.begin(), cut.end());
+  at::Tensor grad_a_all = at::empty_like(h_all);
+  AT_DISPATCH_FLOATING_TYPES(h_all.scalar_type(), "recurrence_backward", [&] {
+    switch (act) {
+      case kRetanh:
+        backward_loop<scalar_t, kRetanh>(grad_h, h_all, w_back, cuts, one_step, has_mu, alpha, grad_a_all);
+        break;
+      case kTanh:
+        backward_loop<scalar_t, kTanh>(grad_h, h_all, w_back, cuts, one_step, has_mu, alpha, grad_a_all);
+        break;
+      case kRelu:
+        backward_loop<scalar_t, kRelu>(grad_h, h_all, w_back, cuts, one_step, has_mu, alpha, grad_a_all);
+        break;
+      default: TORCH_CHECK(false, "unknown activation code ", act);
+    }
+  });
+  return grad_a_all;
+}
+
+// f'(a) from h = f(a) for a tensor of any layout (the initial state's term)
+at::Tensor activation_grad(const at::Tensor& h, int64_t act) {
+  at::Tensor hc = h.contiguous();
+  at::Tensor out = at::empty_like(hc);
+  const int64_t n = hc.numel();
+  AT_DISPATCH_FLOATING_TYPES(hc.scalar_type(), "activation_grad", [&] {
+    const scalar_t* src = hc.data_ptr<scalar_t>();
+    scalar_t* dst = out.data_ptr<scalar_t>();
+    switch (act) {
+      case kRetanh: for (int64_t i = 0; i < n; ++i) dst[i] = gain_of<scalar_t, kRetanh>(src[i]); break;
+      case kTanh: for (int64_t i = 0; i < n; ++i) dst[i] = gain_of<scalar_t, kTanh>(src[i]); break;
+      case kRelu: for (int64_t i = 0; i < n; ++i) dst[i] = gain_of<scalar_t, kRelu>(src[i]); break;
+      default: TORCH_CHECK(false, "unknown activation code ", act);
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+TORCH_LIBRARY(biocredit_kernel, m) {
+  m.def("recurrence_forward(Tensor drive, Tensor a_init, Tensor h_init, Tensor w_t, float alpha, int act) -> Tensor",
+        &recurrence_forward);
+  m.def("recurrence_backward(Tensor grad_h, Tensor h_all, Tensor w_back, bool[] cut, bool one_step, bool has_mu, "
+        "float alpha, int act) -> Tensor",
+        &recurrence_backward);
+  m.def("activation_grad(Tensor h, int act) -> Tensor", &activation_grad);
+}
