@@ -6,7 +6,14 @@ default ``~/.cache/torch_extensions``); torch's file lock there makes two proces
 one build. The products are ATen's, in the same form as the Python step; each step's elementwise work (leak
 term, activation, ``f'`` from ``h``, its products, MDGL's partial rows) is one pass in C++, and the Python loop
 is gone. The semantics are those of ``_FusedRecurrence`` for every argument; it stays the reference, and runs
-instead where this one cannot:
+instead where this one cannot. Numbers: the compiled step rounds as the Python step (same products, ATen's tanh,
+FMA where ATen's kernels use it): bit for bit on the development machine, so checkpoints, and batched seed groups
+(:mod:`biocredit.batched`, which mirror the Python step), do not change.
+
+``BIOCREDIT_KERNEL_TANH=own`` (default ``aten``) puts the kernel's own vectorisable tanh (within 3 ulp of the exact
+value; ATen's is within 1) into the step's single pass instead of a separate ATen call: faster for tanh and retanh
+nets, but their rates then differ from the Python step's in the last bits (and batched groups no longer equal
+separate runs bit for bit). For measurements (``benchmarks/bench_train.py``); not for the workflow.
 
 ``BIOCREDIT_KERNEL`` (environment variable, read at each call):
 
@@ -54,6 +61,14 @@ def kernel_mode() -> str:
     if mode not in MODES:
         raise ValueError(f"BIOCREDIT_KERNEL={mode!r}; choose one of {list(MODES)}")
     return mode
+
+
+def own_tanh() -> bool:
+    """Whether ``BIOCREDIT_KERNEL_TANH=own`` asks for the kernel's own tanh (see the module docstring)."""
+    value = os.environ.get("BIOCREDIT_KERNEL_TANH", "aten").strip().lower() or "aten"
+    if value not in ("aten", "own"):
+        raise ValueError(f"BIOCREDIT_KERNEL_TANH={value!r}; choose 'aten' or 'own'")
+    return value == "own"
 
 
 def _log_once(key: str, message: str, *args) -> None:
@@ -155,7 +170,7 @@ class CompiledRecurrence(torch.autograd.Function):
         w_t = (w_rec.t() * alpha) if leak else w_rec.t()
         a = a0.expand(batch, n).contiguous()
         h = _activate(a, activation)
-        h_all = ops.recurrence_forward(drive_tm, a, h, w_t, float(alpha), act)
+        h_all = ops.recurrence_forward(drive_tm, a, h, w_t, float(alpha), act, own_tanh())
         ctx.save_for_backward(a0, w_rec, h_all, w_credit)
         ctx.alpha, ctx.activation, ctx.cut, ctx.one_step = alpha, activation, cut, one_step
         ctx.credit_gain = credit_gain

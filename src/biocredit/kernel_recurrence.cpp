@@ -2,9 +2,10 @@
 //
 // Matrix products go through ATen (at::addmm_out, at::mm_out: the same BLAS calls, in the same form, as the Python
 // step); everything elementwise of one step is one hand-written pass over the step's contiguous (batch, N) block:
-// forward, the leak term and (relu) the activation; backward, f'(a_t) from h_t, its product with the incoming
-// gradient, the leak term and MDGL's partial rows. tanh itself is ATen's (vectorised) kernel, so forward rates are
-// those of the Python step. The loops are single-threaded: same inputs, same bits.
+// forward, the leak term and the activation (ReLU; tanh is ATen's unless asked otherwise, see tanh_of); backward, f'(a_t) from h_t,
+// its product with the incoming gradient, the leak term and MDGL's partial rows. Sums and products with a constant
+// use FMA where ATen's vectorised kernels do, so that relu nets round exactly as the Python step. The loops are
+// single-threaded: same inputs, same bits.
 //
 // Built on first use by torch.utils.cpp_extension.load (is_python_module=False); the ops live under
 // torch.ops.biocredit_kernel.
@@ -14,6 +15,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -35,6 +37,87 @@ inline T clamp_min0(T a) {
   return a < T(0) ? T(0) : a;
 }
 
+// ---- tanh --------------------------------------------------------------------------------------------------------
+// tanh(x) = sign(x)·e/(e + 2) with e = expm1(2|x|), |x| capped where tanh rounds to 1. expm1(z) = 2^n·expm1(r) +
+// (2^n - 1) with z = n·ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2, FMA), expm1(r) by its Taylor series to r^8
+// (float) or r^14 (double; truncation below 2^-53 relative). Branch-free, so the loops around it vectorise; within
+// 3 ulp of the exact tanh (2.5 float, 3.0 double on a dense grid of [-25, 25], against long double), where ATen's
+// tanh is within 1, so with it the rates differ from the Python step's in the last bits: used only when asked
+// (BIOCREDIT_KERNEL_TANH=own, see biocredit/kernel.py).
+template <typename T>
+struct TanhConstants;
+template <>
+struct TanhConstants<float> {
+  static constexpr float log2e = 1.44269504088896341f;
+  static constexpr float ln2_hi = 0.693145751953125f;  // few significant bits: n·ln2_hi is exact
+  static constexpr float ln2_lo = 1.428606765330187045e-06f;
+  static constexpr float cap = 10.0f;  // tanh(10) rounds to 1 in float
+};
+template <>
+struct TanhConstants<double> {
+  static constexpr double log2e = 1.44269504088896340736;
+  static constexpr double ln2_hi = 6.93147180369123816490e-01;
+  static constexpr double ln2_lo = 1.90821492927058770002e-10;
+  static constexpr double cap = 20.0;  // tanh(20) rounds to 1 in double
+};
+
+inline float pow2_of(float n) {  // 2^n for an integral n in [0, 29]
+  const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
+  float r;
+  std::memcpy(&r, &bits, sizeof r);
+  return r;
+}
+
+inline double pow2_of(double n) {  // 2^n for an integral n in [0, 58]
+  const uint64_t bits = static_cast<uint64_t>(static_cast<int64_t>(n) + 1023) << 52;
+  double r;
+  std::memcpy(&r, &bits, sizeof r);
+  return r;
+}
+
+inline float expm1_reduced(float r) {
+  float p = 1.0f / 40320;
+  p = std::fma(p, r, 1.0f / 5040);
+  p = std::fma(p, r, 1.0f / 720);
+  p = std::fma(p, r, 1.0f / 120);
+  p = std::fma(p, r, 1.0f / 24);
+  p = std::fma(p, r, 1.0f / 6);
+  p = std::fma(p, r, 0.5f);
+  p = std::fma(p, r, 1.0f);
+  return p * r;
+}
+
+inline double expm1_reduced(double r) {
+  double p = 1.0 / 87178291200.0;  // 1/14!
+  p = std::fma(p, r, 1.0 / 6227020800.0);
+  p = std::fma(p, r, 1.0 / 479001600.0);
+  p = std::fma(p, r, 1.0 / 39916800.0);
+  p = std::fma(p, r, 1.0 / 3628800.0);
+  p = std::fma(p, r, 1.0 / 362880.0);
+  p = std::fma(p, r, 1.0 / 40320.0);
+  p = std::fma(p, r, 1.0 / 5040.0);
+  p = std::fma(p, r, 1.0 / 720.0);
+  p = std::fma(p, r, 1.0 / 120.0);
+  p = std::fma(p, r, 1.0 / 24.0);
+  p = std::fma(p, r, 1.0 / 6.0);
+  p = std::fma(p, r, 0.5);
+  p = std::fma(p, r, 1.0);
+  return p * r;
+}
+
+template <typename T>
+inline T tanh_of(T x) {
+  using C = TanhConstants<T>;
+  const T ax = std::fabs(x);
+  const T z = 2 * (ax > C::cap ? C::cap : ax);  // written so that NaN stays NaN (and no branch is left)
+  const T n = static_cast<T>(static_cast<int32_t>(std::fma(z, C::log2e, T(0.5))));  // round(z/ln2): z >= 0
+  T r = std::fma(-n, C::ln2_hi, z);
+  r = std::fma(-n, C::ln2_lo, r);
+  const T s = pow2_of(n);
+  const T e = std::fma(s, expm1_reduced(r), s - T(1));
+  return std::copysign(e / (e + T(2)), x);
+}
+
 // f'(a) written with h = f(a), as model.ACTIVATION_GRADS forms it
 template <typename T, int64_t ACT>
 inline T gain_of(T h) {
@@ -49,22 +132,38 @@ inline T gain_of(T h) {
 
 // ---- forward ----------------------------------------------------------------------------------------------------
 
-// a_t += (1-α) a_{t-1} (a_t holds α drive_t + h_{t-1} (α W)ᵀ), and with RELU h_t = max(a_t, 0) in the same pass
-template <typename T, bool RELU>
+template <typename T, int64_t ACT>
+inline T activate(T a) {
+  if constexpr (ACT == kRelu) {
+    return clamp_min0(a);
+  } else if constexpr (ACT == kTanh) {
+    return tanh_of(a);
+  } else {
+    return clamp_min0(tanh_of(a));
+  }
+}
+
+// a_t += (1-α) a_{t-1} (a_t holds α drive_t + h_{t-1} (α W)ᵀ) and h_t = f(a_t), in one pass
+template <typename T, int64_t ACT>
 void leak_step(T* __restrict__ a_new, const T* __restrict__ a_old, T keep, T* __restrict__ h, int64_t block) {
   for (int64_t i = 0; i < block; ++i) {
     const T v = std::fma(keep, a_old[i], a_new[i]);
     a_new[i] = v;
-    if constexpr (RELU) h[i] = clamp_min0(v);
+    h[i] = activate<T, ACT>(v);
   }
 }
 
 template <typename T>
-void relu_into(const T* a, T* h, int64_t block) {  // a and h may be the same block
-  for (int64_t i = 0; i < block; ++i) h[i] = clamp_min0(a[i]);
+void add_leak(T* __restrict__ a_new, const T* __restrict__ a_old, T keep, int64_t block) {
+  for (int64_t i = 0; i < block; ++i) a_new[i] = std::fma(keep, a_old[i], a_new[i]);
 }
 
 template <typename T, int64_t ACT>
+void activate_into(const T* a, T* h, int64_t block) {  // a and h may be the same block
+  for (int64_t i = 0; i < block; ++i) h[i] = activate<T, ACT>(a[i]);
+}
+
+template <typename T, int64_t ACT, bool OWN_TANH>
 void forward_loop(const at::Tensor& drive, at::Tensor a, const at::Tensor& h_init, const at::Tensor& w_t,
                   double alpha, at::Tensor& h_all) {
   const int64_t n_steps = drive.size(0);
@@ -75,25 +174,33 @@ void forward_loop(const at::Tensor& drive, at::Tensor a, const at::Tensor& h_ini
   at::Tensor h = h_init;
   for (int64_t t = 0; t < n_steps; ++t) {
     at::Tensor h_t = h_all.select(0, t);
+    // ATen's tanh by default, so that the rates are the Python step's bit for bit; with OWN_TANH the activation
+    // joins the step's pass (the kernel's own tanh, see tanh_of)
+    constexpr bool aten_tanh = ACT != kRelu && !OWN_TANH;
+    constexpr int64_t fused_act = aten_tanh ? kRelu : ACT;  // with ATen's tanh, the pass only adds the leak term
     if (leak) {
       // a_t = α drive_t + h_{t-1} (α W)ᵀ, then + (1-α) a_{t-1}
       at::addmm_out(a_next, drive.select(0, t), h, w_t, /*beta=*/alpha, /*alpha=*/1.0);
-      leak_step<T, ACT == kRelu>(a_next.data_ptr<T>(), a.data_ptr<T>(), keep, h_t.data_ptr<T>(), block);
+      if constexpr (aten_tanh) {
+        add_leak(a_next.data_ptr<T>(), a.data_ptr<T>(), keep, block);
+      } else {
+        leak_step<T, fused_act>(a_next.data_ptr<T>(), a.data_ptr<T>(), keep, h_t.data_ptr<T>(), block);
+      }
       std::swap(a, a_next);
     } else {
       at::addmm_out(a, drive.select(0, t), h, w_t);
-      if constexpr (ACT == kRelu) relu_into(a.data_ptr<T>(), h_t.data_ptr<T>(), block);
+      if constexpr (!aten_tanh) activate_into<T, fused_act>(a.data_ptr<T>(), h_t.data_ptr<T>(), block);
     }
-    if constexpr (ACT != kRelu) {
+    if constexpr (aten_tanh) {
       at::tanh_out(h_t, a);
-      if constexpr (ACT == kRetanh) relu_into(h_t.data_ptr<T>(), h_t.data_ptr<T>(), block);
+      if constexpr (ACT == kRetanh) activate_into<T, kRelu>(h_t.data_ptr<T>(), h_t.data_ptr<T>(), block);
     }
     h = h_t;
   }
 }
 
 at::Tensor recurrence_forward(const at::Tensor& drive, const at::Tensor& a_init, const at::Tensor& h_init,
-                              const at::Tensor& w_t, double alpha, int64_t act) {
+                              const at::Tensor& w_t, double alpha, int64_t act, bool own_tanh) {
   TORCH_CHECK(drive.dim() == 3 && drive.is_contiguous(), "drive must be a contiguous (time, batch, N) tensor");
   TORCH_CHECK(a_init.is_contiguous() && h_init.is_contiguous(), "initial state must be contiguous");
   TORCH_CHECK(drive.device().is_cpu(), "the compiled recurrence runs on the CPU only");
@@ -101,9 +208,15 @@ at::Tensor recurrence_forward(const at::Tensor& drive, const at::Tensor& a_init,
   at::Tensor a = a_init.clone();
   AT_DISPATCH_FLOATING_TYPES(drive.scalar_type(), "recurrence_forward", [&] {
     switch (act) {
-      case kRetanh: forward_loop<scalar_t, kRetanh>(drive, a, h_init, w_t, alpha, h_all); break;
-      case kTanh: forward_loop<scalar_t, kTanh>(drive, a, h_init, w_t, alpha, h_all); break;
-      case kRelu: forward_loop<scalar_t, kRelu>(drive, a, h_init, w_t, alpha, h_all); break;
+      case kRetanh:
+        if (own_tanh) forward_loop<scalar_t, kRetanh, true>(drive, a, h_init, w_t, alpha, h_all);
+        else forward_loop<scalar_t, kRetanh, false>(drive, a, h_init, w_t, alpha, h_all);
+        break;
+      case kTanh:
+        if (own_tanh) forward_loop<scalar_t, kTanh, true>(drive, a, h_init, w_t, alpha, h_all);
+        else forward_loop<scalar_t, kTanh, false>(drive, a, h_init, w_t, alpha, h_all);
+        break;
+      case kRelu: forward_loop<scalar_t, kRelu, false>(drive, a, h_init, w_t, alpha, h_all); break;
       default: TORCH_CHECK(false, "unknown activation code ", act);
     }
   });
@@ -252,7 +365,8 @@ at::Tensor activation_grad(const at::Tensor& h, int64_t act) {
 }  // namespace
 
 TORCH_LIBRARY(biocredit_kernel, m) {
-  m.def("recurrence_forward(Tensor drive, Tensor a_init, Tensor h_init, Tensor w_t, float alpha, int act) -> Tensor",
+  m.def("recurrence_forward(Tensor drive, Tensor a_init, Tensor h_init, Tensor w_t, float alpha, int act, "
+        "bool own_tanh) -> Tensor",
         &recurrence_forward);
   m.def("recurrence_backward(Tensor grad_h, Tensor h_all, Tensor w_back, bool[] cut, bool one_step, bool has_mu, "
         "float alpha, int act) -> Tensor",
