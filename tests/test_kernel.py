@@ -294,6 +294,32 @@ def test_failed_build_falls_back_under_auto_and_raises_under_cpp(mode, monkeypat
         recurrence(*_tiny(), 0.5, "retanh", [False] * 4)
 
 
+def test_build_clears_a_stale_torch_lock_and_serialises(monkeypatch, tmp_path):
+    """A torch lock file left by a killed build is removed (torch would wait on it forever), under our own flock
+    (held during the build: a second process blocks on it). The build itself is replaced by a probe."""
+    from torch.utils import cpp_extension
+
+    fcntl = pytest.importorskip("fcntl")
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    build_dir = tmp_path / "probe"
+    build_dir.mkdir()
+    (build_dir / "lock").write_text("")  # as a process killed inside torch's build leaves it
+    seen = {}
+
+    def probe(name, **kwargs):
+        seen["stale lock"] = (build_dir / "lock").exists()
+        with open(build_dir / "biocredit.flock") as other:  # another process's attempt would block here
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                seen["lock free"] = True
+            except BlockingIOError:
+                seen["lock free"] = False
+
+    monkeypatch.setattr(cpp_extension, "load", probe)
+    kernel._build(cpp_extension, "probe", ["-O3"])
+    assert seen == {"stale lock": False, "lock free": False}
+
+
 def test_tensors_the_kernel_does_not_take_run_the_python_step(mode, monkeypatch):
     """Another device or dtype takes the Python step, also under cpp (meta tensors stand in for a GPU here)."""
     monkeypatch.setattr(kernel, "_state", {"error": "must not be asked"})

@@ -2,8 +2,8 @@
 
 The C++ source (``kernel_recurrence.cpp``, next to this file) is built on first use with
 :func:`torch.utils.cpp_extension.load` and cached in torch's extension directory (``TORCH_EXTENSIONS_DIR``, by
-default ``~/.cache/torch_extensions``); torch's file lock there makes two processes that build at once wait for
-one build. The products are ATen's, in the same form as the Python step; each step's elementwise work (leak
+default ``~/.cache/torch_extensions``); a lock there makes two processes that build at once wait for one build
+(see :func:`_build`). The products are ATen's, in the same form as the Python step; each step's elementwise work (leak
 term, activation, ``f'`` from ``h``, its products, MDGL's partial rows) is one pass in C++, and the Python loop
 is gone. The semantics are those of ``_FusedRecurrence`` for every argument; it stays the reference, and runs
 instead where this one cannot. Numbers: the compiled step rounds as the Python step (same products, ATen's tanh,
@@ -95,8 +95,7 @@ def load():
             # library built for another instruction set
             key = hashlib.sha256(SOURCE.read_bytes() + repr(flags).encode() + _cpu_features().encode())
             name = "biocredit_recurrence_" + key.hexdigest()[:12]
-            cpp_extension.load(name=name, sources=[str(SOURCE)], extra_cflags=flags, is_python_module=False,
-                               verbose=False)
+            _build(cpp_extension, name, flags)
             ops = torch.ops.biocredit_kernel
             ops.recurrence_forward  # noqa: B018 (fails here, not at the first step, if registration went wrong)
         except Exception as exc:  # no compiler, no ninja, a failed build or load: all mean "use the Python step"
@@ -105,6 +104,27 @@ def load():
         _state["ops"] = ops
         _state["seconds"] = time.perf_counter() - t0
         return ops
+
+
+def _build(cpp_extension, name: str, flags: list[str]) -> None:
+    """Build (or load the cached) library ``name``, one process at a time per build directory.
+
+    torch's own lock is a file that a process killed while holding it (a cancelled job) leaves behind, and every
+    later process would then wait for it forever. So the call runs under an ``flock`` of our own, which the system
+    drops with its holder: whoever holds it is the only process inside torch's build, and a torch lock file found
+    then is stale and removed."""
+    build_dir = Path(cpp_extension._get_build_directory(name, False))
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): torch's lock alone
+        fcntl = None
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / "biocredit.flock", "a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            (build_dir / "lock").unlink(missing_ok=True)
+        cpp_extension.load(name=name, sources=[str(SOURCE)], extra_cflags=flags, is_python_module=False,
+                           verbose=False)
 
 
 def _compiler_flags() -> list[str]:
