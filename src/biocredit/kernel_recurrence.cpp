@@ -130,6 +130,24 @@ inline T gain_of(T h) {
   }
 }
 
+// Views of step t of a contiguous (T, batch, N) tensor, made by moving the storage offset of a few views made
+// once, instead of a new view (a dispatched select) per step and use
+class StepViews {
+ public:
+  StepViews(const at::Tensor& all, int count) : block_(all.size(1) * all.size(2)), base_(all.storage_offset()) {
+    for (int i = 0; i < count; ++i) views_.push_back(all.select(0, 0));
+  }
+  // the i-th view, moved to step t (a view stays valid until it is moved again)
+  at::Tensor& at_step(int i, int64_t t) {
+    views_[i].unsafeGetTensorImpl()->set_storage_offset(base_ + t * block_);
+    return views_[i];
+  }
+
+ private:
+  int64_t block_, base_;
+  std::vector<at::Tensor> views_;
+};
+
 // ---- forward ----------------------------------------------------------------------------------------------------
 
 template <typename T, int64_t ACT>
@@ -171,16 +189,18 @@ void forward_loop(const at::Tensor& drive, at::Tensor a, const at::Tensor& h_ini
   const bool leak = alpha != 1.0;
   const T keep = static_cast<T>(1.0 - alpha);
   at::Tensor a_next = at::empty_like(a);
+  StepViews drive_at(drive, 1), h_at(h_all, 2);  // two rate views: step t and step t-1, alternating
   at::Tensor h = h_init;
   for (int64_t t = 0; t < n_steps; ++t) {
-    at::Tensor h_t = h_all.select(0, t);
+    const at::Tensor& drive_t = drive_at.at_step(0, t);
+    at::Tensor& h_t = h_at.at_step(static_cast<int>(t % 2), t);
     // ATen's tanh by default, so that the rates are the Python step's bit for bit; with OWN_TANH the activation
     // joins the step's pass (the kernel's own tanh, see tanh_of)
     constexpr bool aten_tanh = ACT != kRelu && !OWN_TANH;
     constexpr int64_t fused_act = aten_tanh ? kRelu : ACT;  // with ATen's tanh, the pass only adds the leak term
     if (leak) {
       // a_t = α drive_t + h_{t-1} (α W)ᵀ, then + (1-α) a_{t-1}
-      at::addmm_out(a_next, drive.select(0, t), h, w_t, /*beta=*/alpha, /*alpha=*/1.0);
+      at::addmm_out(a_next, drive_t, h, w_t, /*beta=*/alpha, /*alpha=*/1.0);
       if constexpr (aten_tanh) {
         add_leak(a_next.data_ptr<T>(), a.data_ptr<T>(), keep, block);
       } else {
@@ -188,7 +208,7 @@ void forward_loop(const at::Tensor& drive, at::Tensor a, const at::Tensor& h_ini
       }
       std::swap(a, a_next);
     } else {
-      at::addmm_out(a, drive.select(0, t), h, w_t);
+      at::addmm_out(a, drive_t, h, w_t);
       if constexpr (!aten_tanh) activate_into<T, fused_act>(a.data_ptr<T>(), h_t.data_ptr<T>(), block);
     }
     if constexpr (aten_tanh) {
@@ -278,6 +298,7 @@ void backward_loop(const at::Tensor& grad_h, const at::Tensor& h_all, const at::
   at::Tensor rows_buf;  // MDGL: g_t ⊙ f'(a_t) of a cut step
   if (one_step) rows_buf = at::empty_like(total);
   T* total_ptr = total.data_ptr<T>();
+  StepViews grad_a_at(grad_a_all, 1), grad_h_at(grad_h, 1);
   // without μ: total_h of the last step is g_{T-1}; with μ: nothing arrives through the recurrence yet
   const T* total_h = has_mu ? nullptr : g_all + (n_steps - 1) * block;
   for (int64_t t = n_steps - 1; t >= 0; --t) {
@@ -297,13 +318,13 @@ void backward_loop(const at::Tensor& grad_h, const at::Tensor& h_all, const at::
     // the rows that step t sends back to h_{t-1} through α W_rec (none: a cut step without one-step credit)
     at::Tensor sent;
     if (!cut[t]) {
-      sent = grad_a_all.select(0, t);
+      sent = grad_a_at.at_step(0, t);
     } else if (one_step) {
       sent = rows_buf;
     }
     if (!has_mu) {
       if (sent.defined()) {
-        at::addmm_out(total, grad_h.select(0, t - 1), sent, w_back);
+        at::addmm_out(total, grad_h_at.at_step(0, t - 1), sent, w_back);
         total_h = total_ptr;
       } else {
         total_h = g_all + (t - 1) * block;
