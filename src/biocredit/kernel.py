@@ -211,10 +211,10 @@ class CompiledRecurrence(torch.autograd.Function):
         w_back = w_back * alpha if leak else w_back
         if mu is not None:
             w_back = w_back * mu
-        grad_a_all = ops.recurrence_backward(grad_h, h_all, w_back, list(cut), bool(ctx.one_step), mu is not None,
-                                             float(alpha), act)
+        # dL/d drive_t = α dL/da_t for all steps, and dL/da_0
+        grad_drive, grad_a = ops.recurrence_backward(grad_h, h_all, w_back, list(cut), bool(ctx.one_step),
+                                                     mu is not None, float(alpha), act)
         # the initial state a0 (the step before t = 0): through the leak, and through W_rec and f'(a0)
-        grad_a = grad_a_all[0]
         h0 = _activate(a0, ctx.activation)
         grad_a0 = grad_a.sum(0) * (1 - alpha) if leak else torch.zeros_like(h0)
         if not cut[0]:
@@ -226,7 +226,6 @@ class CompiledRecurrence(torch.autograd.Function):
         if rows is not None:
             back = (rows @ w_back).sum(0)
             grad_a0 = grad_a0 + (back * ops.activation_grad(h0, act) if mu is None else back)
-        grad_drive = grad_a_all.mul_(alpha) if leak else grad_a_all
         grad_w_rec = grad_drive[1:].reshape(-1, n).t() @ h_all[:-1].reshape(-1, n)
         grad_w_rec.addmm_(grad_drive[0].sum(0, keepdim=True).t(), h0.unsqueeze(0))
         return grad_drive.transpose(0, 1), grad_a0, grad_w_rec, None, None, None, None, None, None

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -282,30 +283,45 @@ void backward_step_next(const T* g, const T* h, const T* total_h, const T* ga_ne
   }
 }
 
-// dL/da_t for every step (before the factor α of dL/d drive_t), as _FusedRecurrence.backward forms it.
+template <typename T>
+void scale_into(const T* __restrict__ src, T scale, T* __restrict__ dst, int64_t block) {
+  for (int64_t i = 0; i < block; ++i) dst[i] = scale * src[i];
+}
+
+// dL/d drive_t = α dL/da_t for every step, as _FusedRecurrence.backward forms it (there: dL/da_t for all steps,
+// then one multiplication by α of the whole tensor). With a leak, dL/da_t of the current and the next step live
+// in two (batch, N) buffers (the leak term and the product back through W_rec read them from cache) and only
+// α dL/da_t is written out; without, α = 1 and dL/da_t is written out directly. Returns dL/da_0 as well.
 template <typename T, int64_t ACT>
 void backward_loop(const at::Tensor& grad_h, const at::Tensor& h_all, const at::Tensor& w_back,
-                   const std::vector<bool>& cut, bool one_step, bool has_mu, double alpha, at::Tensor& grad_a_all) {
+                   const std::vector<bool>& cut, bool one_step, bool has_mu, double alpha, at::Tensor& grad_drive,
+                   at::Tensor& grad_a_first) {
   const int64_t n_steps = h_all.size(0);
   const int64_t block = h_all.size(1) * h_all.size(2);
   const bool leak = alpha != 1.0;
   const T keep = static_cast<T>(1.0 - alpha);
+  const T scale = static_cast<T>(alpha);
   const T* g_all = grad_h.data_ptr<T>();
   const T* h_ptr = h_all.data_ptr<T>();
-  T* ga_all = grad_a_all.data_ptr<T>();
+  T* out_all = grad_drive.data_ptr<T>();
   // what reaches h_t through W_rec from step t+1 (plus, without a gain μ, the outside gradient g_t)
   at::Tensor total = at::empty({h_all.size(1), h_all.size(2)}, h_all.options());
   at::Tensor rows_buf;  // MDGL: g_t ⊙ f'(a_t) of a cut step
   if (one_step) rows_buf = at::empty_like(total);
+  at::Tensor grad_a_buf[2];  // with a leak: dL/da of steps t and t+1, alternating
+  if (leak) {
+    grad_a_buf[0] = at::empty_like(total);
+    grad_a_buf[1] = at::empty_like(total);
+  }
   T* total_ptr = total.data_ptr<T>();
-  StepViews grad_a_at(grad_a_all, 1), grad_h_at(grad_h, 1);
+  StepViews out_at(grad_drive, 1), grad_h_at(grad_h, 1);
   // without μ: total_h of the last step is g_{T-1}; with μ: nothing arrives through the recurrence yet
   const T* total_h = has_mu ? nullptr : g_all + (n_steps - 1) * block;
   for (int64_t t = n_steps - 1; t >= 0; --t) {
     const T* g = g_all + t * block;
     const T* h = h_ptr + t * block;
-    T* ga = ga_all + t * block;
-    const T* ga_next = (leak && t < n_steps - 1) ? ga_all + (t + 1) * block : nullptr;
+    T* ga = leak ? grad_a_buf[t % 2].data_ptr<T>() : out_all + t * block;
+    const T* ga_next = (leak && t < n_steps - 1) ? grad_a_buf[(t + 1) % 2].data_ptr<T>() : nullptr;
     T* rows = (cut[t] && one_step) ? rows_buf.data_ptr<T>() : nullptr;
     if (!has_mu) {
       backward_step_next<T, ACT, false, true>(g, h, total_h, ga_next, keep, ga, rows, block);
@@ -314,11 +330,12 @@ void backward_loop(const at::Tensor& grad_h, const at::Tensor& h_all, const at::
     } else {
       backward_step_next<T, ACT, true, false>(g, h, total_h, ga_next, keep, ga, rows, block);
     }
+    if (leak) scale_into(ga, scale, out_all + t * block, block);
     if (t == 0) break;
     // the rows that step t sends back to h_{t-1} through α W_rec (none: a cut step without one-step credit)
     at::Tensor sent;
     if (!cut[t]) {
-      sent = grad_a_at.at_step(0, t);
+      sent = leak ? grad_a_buf[t % 2] : out_at.at_step(0, t);
     } else if (one_step) {
       sent = rows_buf;
     }
@@ -338,31 +355,37 @@ void backward_loop(const at::Tensor& grad_h, const at::Tensor& h_all, const at::
       }
     }
   }
+  grad_a_first = leak ? grad_a_buf[0] : grad_drive.select(0, 0);
 }
 
-at::Tensor recurrence_backward(const at::Tensor& grad_h, const at::Tensor& h_all, const at::Tensor& w_back,
-                               c10::List<bool> cut, bool one_step, bool has_mu, double alpha, int64_t act) {
+std::tuple<at::Tensor, at::Tensor> recurrence_backward(const at::Tensor& grad_h, const at::Tensor& h_all,
+                                                       const at::Tensor& w_back, c10::List<bool> cut, bool one_step,
+                                                       bool has_mu, double alpha, int64_t act) {
   TORCH_CHECK(grad_h.is_contiguous() && h_all.is_contiguous(), "gradient and rates must be contiguous");
   TORCH_CHECK(grad_h.sizes() == h_all.sizes(), "gradient and rates differ in shape");
   TORCH_CHECK(static_cast<int64_t>(cut.size()) == h_all.size(0), "one cut flag per step");
   TORCH_CHECK(!(has_mu && one_step), "a credit gain is not defined together with one-step credit");
   std::vector<bool> cuts(cut.begin(), cut.end());
-  at::Tensor grad_a_all = at::empty_like(h_all);
+  at::Tensor grad_drive = at::empty_like(h_all);
+  at::Tensor grad_a_first;
   AT_DISPATCH_FLOATING_TYPES(h_all.scalar_type(), "recurrence_backward", [&] {
     switch (act) {
       case kRetanh:
-        backward_loop<scalar_t, kRetanh>(grad_h, h_all, w_back, cuts, one_step, has_mu, alpha, grad_a_all);
+        backward_loop<scalar_t, kRetanh>(grad_h, h_all, w_back, cuts, one_step, has_mu, alpha, grad_drive,
+                                         grad_a_first);
         break;
       case kTanh:
-        backward_loop<scalar_t, kTanh>(grad_h, h_all, w_back, cuts, one_step, has_mu, alpha, grad_a_all);
+        backward_loop<scalar_t, kTanh>(grad_h, h_all, w_back, cuts, one_step, has_mu, alpha, grad_drive,
+                                       grad_a_first);
         break;
       case kRelu:
-        backward_loop<scalar_t, kRelu>(grad_h, h_all, w_back, cuts, one_step, has_mu, alpha, grad_a_all);
+        backward_loop<scalar_t, kRelu>(grad_h, h_all, w_back, cuts, one_step, has_mu, alpha, grad_drive,
+                                       grad_a_first);
         break;
       default: TORCH_CHECK(false, "unknown activation code ", act);
     }
   });
-  return grad_a_all;
+  return {grad_drive, grad_a_first};
 }
 
 // f'(a) from h = f(a) for a tensor of any layout (the initial state's term)
@@ -390,7 +413,7 @@ TORCH_LIBRARY(biocredit_kernel, m) {
         "bool own_tanh) -> Tensor",
         &recurrence_forward);
   m.def("recurrence_backward(Tensor grad_h, Tensor h_all, Tensor w_back, bool[] cut, bool one_step, bool has_mu, "
-        "float alpha, int act) -> Tensor",
+        "float alpha, int act) -> (Tensor, Tensor)",
         &recurrence_backward);
   m.def("activation_grad(Tensor h, int act) -> Tensor", &activation_grad);
 }
