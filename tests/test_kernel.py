@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -318,6 +319,29 @@ def test_build_clears_a_stale_torch_lock_and_serialises(monkeypatch, tmp_path):
     monkeypatch.setattr(cpp_extension, "load", probe)
     kernel._build(cpp_extension, "probe", ["-O3"])
     assert seen == {"stale lock": False, "lock free": False}
+
+
+@pytest.mark.parametrize("explicit", [True, False])
+def test_cache_path_is_torchs(monkeypatch, tmp_path, explicit):
+    """The cached library is looked for where torch's build puts it (TORCH_EXTENSIONS_DIR, else the user cache)."""
+    from torch.utils import cpp_extension
+
+    if explicit:
+        monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path / "ext"))
+    else:
+        monkeypatch.delenv("TORCH_EXTENSIONS_DIR", raising=False)
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert Path(cpp_extension._get_build_directory("probe", False)) == kernel._default_build_root() / "probe"
+
+
+def test_a_cut_short_library_is_removed_not_loaded(monkeypatch, tmp_path):
+    pytest.importorskip("fcntl")
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    (tmp_path / "probe").mkdir()
+    (tmp_path / "probe" / "probe.so").write_bytes(b"\x7fELF cut short")
+    assert not kernel._load_built("probe")
+    assert not (tmp_path / "probe" / "probe.so").exists()
+    assert not kernel._load_built("absent")
 
 
 def test_tensors_the_kernel_does_not_take_run_the_python_step(mode, monkeypatch):

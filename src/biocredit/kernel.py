@@ -32,6 +32,7 @@ import hashlib
 import logging
 import os
 import platform
+import sys
 import threading
 import time
 from pathlib import Path
@@ -87,15 +88,16 @@ def load():
             raise KernelUnavailable(_state["error"])
         t0 = time.perf_counter()
         try:
-            from torch.utils import cpp_extension
-
             flags = _compiler_flags()
             # the name carries the hash of the source, the flags and the CPU's features: an edited source builds
             # anew, and machines of different kinds sharing one cache directory (a cluster's home) never load a
             # library built for another instruction set
             key = hashlib.sha256(SOURCE.read_bytes() + repr(flags).encode() + _cpu_features().encode())
             name = "biocredit_recurrence_" + key.hexdigest()[:12]
-            _build(cpp_extension, name, flags)
+            if not _load_built(name):
+                from torch.utils import cpp_extension  # 0.3 s to import: only when there is something to build
+
+                _build(cpp_extension, name, flags)
             ops = torch.ops.biocredit_kernel
             ops.recurrence_forward  # noqa: B018 (fails here, not at the first step, if registration went wrong)
         except Exception as exc:  # no compiler, no ninja, a failed build or load: all mean "use the Python step"
@@ -104,6 +106,38 @@ def load():
         _state["ops"] = ops
         _state["seconds"] = time.perf_counter() - t0
         return ops
+
+
+def _default_build_root() -> Path:
+    """Where :mod:`torch.utils.cpp_extension` builds by default (its ``_get_build_directory`` without the import)."""
+    root = os.environ.get("TORCH_EXTENSIONS_DIR")
+    if root:
+        return Path(root)
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    device = "cpu" if torch.version.cuda is None else "cu" + torch.version.cuda.replace(".", "")
+    return Path(cache) / "torch_extensions" / f"py{sys.version_info.major}{sys.version_info.minor}_{device}"
+
+
+def _load_built(name: str) -> bool:
+    """Load the library ``name`` if a finished build of it is in the cache (its name fixes source, flags and CPU,
+    so there is nothing to check); False if there is none or it does not load (a link cut short), in which case
+    it is removed for :func:`_build` to make anew."""
+    build_dir = _default_build_root() / name
+    library = build_dir / f"{name}.so"
+    if not library.is_file():
+        return False
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    with open(build_dir / "biocredit.flock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)  # not while another process builds it
+        try:
+            torch.ops.load_library(str(library))
+        except OSError:
+            library.unlink(missing_ok=True)
+            return False
+    return True
 
 
 def _build(cpp_extension, name: str, flags: list[str]) -> None:
