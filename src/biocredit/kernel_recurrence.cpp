@@ -2,10 +2,10 @@
 //
 // Matrix products go through ATen (at::addmm_out, at::mm_out: the same BLAS calls, in the same form, as the Python
 // step); everything elementwise of one step is one hand-written pass over the step's contiguous (batch, N) block:
-// forward, the leak term and the activation (ReLU; tanh is ATen's unless asked otherwise, see tanh_of); backward, f'(a_t) from h_t,
-// its product with the incoming gradient, the leak term and MDGL's partial rows. Sums and products with a constant
-// use FMA where ATen's vectorised kernels do, so that relu nets round exactly as the Python step. The loops are
-// single-threaded: same inputs, same bits.
+// forward, the leak term and the activation (ReLU; tanh is ATen's call unless asked otherwise, see tanh_of);
+// backward, f'(a_t) from h_t, its product with the incoming gradient, the leak term, MDGL's partial rows and the
+// factor α of dL/d drive_t. Sums of products use FMA where ATen's vectorised kernels do, so that the results round
+// exactly as the Python step's. The loops are single-threaded: same inputs, same bits.
 //
 // Built on first use by torch.utils.cpp_extension.load (is_python_module=False); the ops live under
 // torch.ops.biocredit_kernel.
