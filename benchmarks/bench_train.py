@@ -7,7 +7,11 @@ One update is what :func:`biocredit.train.train` does per step: ``zero_grad``, f
 on every step plus the activity penalty λ·mean(h²); sMNIST: softmax cross-entropy at the last step), backward and
 one Adam step.
 
-- **ours**: :class:`biocredit.model.RateRNN` with the fused recurrence (:func:`biocredit.model.recurrence`).
+- **compiled**: :class:`biocredit.model.RateRNN` with the fused recurrence (:func:`biocredit.model.recurrence`)
+  on its compiled C++ step (:mod:`biocredit.kernel`; ``BIOCREDIT_KERNEL=cpp`` inside the timed call).
+- **eager**: the same update with the Python fused step (``BIOCREDIT_KERNEL=eager``): the reference and fallback.
+- **own tanh** (tanh and retanh nets): compiled, with the kernel's own tanh fused into the step's pass
+  (``BIOCREDIT_KERNEL_TANH=own``; not bit-identical to the Python step, so not the workflow's default).
 - **authors**: the way the authors' PyTorch code steps a network — a per-step autograd loop over ``nn.Linear``
   layers (input, recurrent, output), the recurrent input detached (``h.detach()``) where the rule cuts the
   recurrence (e-prop and its random-feedback variants every step, tBPTT every ``window`` steps from the trial end),
@@ -19,8 +23,10 @@ one Adam step.
   credit through ``W_rec``, ``δ_t W_rec`` (backward), the weight gradient ``Σ_t δ_tᵀ h_{t-1}`` as one product,
   the input drive, the readout and their gradients. Elementwise work, Python and Adam count as zero.
 
-Medians of ``--repeats`` updates (and, as a guide on a shared machine, the fastest of them); ours and the authors'
-alternate within each repetition, in one process per size. Peak memory is that process's maximum RSS.
+Medians of ``--repeats`` updates (and, as a guide on a shared machine, the fastest of them); compiled, eager and
+the authors' alternate within each repetition, in one process per size. Peak memory is that process's maximum RSS.
+Issue 27's targets: at reach size BPTT and e-prop within 1.3× of the floor and ≥ 3× faster than the authors' way;
+at the sMNIST size within 1.5× of the floor.
 """
 
 from __future__ import annotations
@@ -41,8 +47,9 @@ CONFIGS = {
     "smnist": (28, 128, 10, 256, 28, "relu", 1.0, 0.0),
 }
 RULES = ["bptt", "tbptt", "eprop", "eprop_random", "rflo", "mdgl"]
-#: issue 11's targets for one update at reach size, 1 thread (seconds)
-TARGETS = {"bptt": 0.085, "tbptt": 0.085, "eprop": 0.065, "eprop_random": 0.065, "rflo": 0.065, "mdgl": 0.065}
+#: issue 27's targets: (largest compiled / floor, smallest authors / compiled or None), per size, for the rules named
+TARGETS = {"reach": {"bptt": (1.3, 3.0), "eprop": (1.3, 3.0)},
+           "smnist": {r: (1.5, None) for r in RULES}}
 
 
 def _task_loss(name, y, target):
@@ -117,9 +124,10 @@ def _median_time(fn, repeats: int) -> float:
     return statistics.median(_times(fn, repeats))
 
 
-def _product_times(batch, steps, n_in, n, n_out, reps=30, stat=statistics.median) -> dict:
+def _product_times(batch, steps, n_in, n, n_out, reps=30, stat=statistics.median, keep=None) -> dict:
     """Seconds per product at each shape of the update (``stat`` of ``reps`` calls, outputs preallocated). A product
-    that can be formed in either orientation (``C = A B`` or ``Cᵀ = Bᵀ Aᵀ``) counts with the faster one."""
+    that can be formed in either orientation (``C = A B`` or ``Cᵀ = Bᵀ Aᵀ``) counts with the faster one; ``keep``
+    (a dict), if given, receives that one's call per shape (for :func:`_floor_now`)."""
     import torch
 
     g = torch.Generator().manual_seed(1)
@@ -141,12 +149,34 @@ def _product_times(batch, steps, n_in, n, n_out, reps=30, stat=statistics.median
     }
     out = {}
     for k, pairs in shapes.items():
-        times = []
+        times, calls = [], []
         for a, b in pairs:
             o = torch.empty(a.shape[0], b.shape[1])
-            times.append(stat(_times(lambda a=a, b=b, o=o: torch.mm(a, b, out=o), reps)))
+            calls.append(lambda a=a, b=b, o=o: torch.mm(a, b, out=o))
+            times.append(stat(_times(calls[-1], reps)))
         out[k] = min(times)
+        if keep is not None:
+            keep[k] = calls[times.index(out[k])]
     return out
+
+
+def _floor_now(calls: dict, rule, steps: int, name: str) -> float:
+    """The floor of one update (as :func:`_floor`) measured now: every product of the update run once in a row
+    (the step product as often as the update makes it), so that it can be paired with the updates timed beside
+    it on a machine whose load drifts."""
+    cut = [rule.cuts_recurrence(t, steps) for t in range(steps)]
+    n_back = sum(1 for t in range(steps) if not cut[t] or rule.one_step_credit)
+    readout_steps = 1 / steps if name == "smnist" else 1.0
+    total = 0.0
+    for k, count, weight in (("step", steps + n_back, 1.0), ("w_rec_grad", 1, 1.0), ("drive", 1, 1.0),
+                             ("w_in_grad", 1, 1.0), ("readout", 1, readout_steps),
+                             ("readout_back", 1, readout_steps), ("w_out_grad", 1, readout_steps)):
+        call = calls[k]
+        t0 = time.perf_counter()
+        for _ in range(count):
+            call()
+        total += weight * (time.perf_counter() - t0)
+    return total
 
 
 def _floor(prod: dict, rule, steps: int, name: str) -> float:
@@ -158,9 +188,29 @@ def _floor(prod: dict, rule, steps: int, name: str) -> float:
             + readout_steps * (prod["readout"] + prod["readout_back"] + prod["w_out_grad"]))
 
 
+def _with_kernel(mode: str, fn, tanh: str = "aten"):
+    """``fn`` run with ``BIOCREDIT_KERNEL=mode`` and ``BIOCREDIT_KERNEL_TANH=tanh`` (both read at each call)."""
+    settings = {"BIOCREDIT_KERNEL": mode, "BIOCREDIT_KERNEL_TANH": tanh}
+
+    def run():
+        old = {k: os.environ.get(k) for k in settings}
+        os.environ.update(settings)
+        try:
+            fn()
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    del os.environ[k]
+                else:
+                    os.environ[k] = v
+
+    return run
+
+
 def run_config(name: str, rules: list[str], repeats: int, threads: int) -> dict:
     import torch
 
+    from biocredit import kernel
     from biocredit._memory import keep_freed_memory
     from biocredit.learning import make_rule
     from biocredit.model import ACTIVATIONS, ModelConfig, RateRNN, mean_square
@@ -175,9 +225,13 @@ def run_config(name: str, rules: list[str], repeats: int, threads: int) -> dict:
         target = torch.randint(n_out, (batch,), generator=gen)
     else:
         target = torch.rand(batch, steps, n_out, generator=gen)
-    prod = _product_times(batch, steps, n_in, n, n_out)
+    calls: dict = {}
+    prod = _product_times(batch, steps, n_in, n, n_out, keep=calls)
     prod_min = _product_times(batch, steps, n_in, n, n_out, stat=min)
     out: dict = {"products_ms": {k: 1e3 * v for k, v in prod.items()}}
+    t0 = time.perf_counter()
+    kernel.load()  # builds the extension if this machine has not yet (raises if it cannot: nothing to compare)
+    out["kernel_load_s"] = time.perf_counter() - t0
     for r in rules:
         rule = make_rule(r)
         feedback = None
@@ -205,21 +259,39 @@ def run_config(name: str, rules: list[str], repeats: int, threads: int) -> dict:
             loss.backward()
             authors_opt.step()
 
-        ours()
-        authors()
+        sides = {"compiled": _with_kernel("cpp", ours), "eager": _with_kernel("eager", ours)}
+        if act != "relu":
+            sides["own_tanh"] = _with_kernel("cpp", ours, tanh="own")
         pairs = [(model.w_rec, net.rec.weight), (model.w_in, net.inp.weight), (model.w_out, net.out.weight),
                  (model.a0, net.a0)]
-        rel = max(float((p.grad - q.grad).norm() / q.grad.norm().clamp_min(1e-30)) for p, q in pairs)
-        t_ours, t_authors = [], []
+        grads = {}
+        for side, fn in sides.items():
+            fn()
+            grads[side] = [p.grad.clone() for p, _ in pairs]
+        authors()
+        rel = max(float((p - q.grad).norm() / q.grad.norm().clamp_min(1e-30))
+                  for p, (_, q) in zip(grads["compiled"], pairs, strict=True))
+        rel_eager = max(float((p - q).norm() / q.norm().clamp_min(1e-30))
+                        for p, q in zip(grads["compiled"], grads["eager"], strict=True))
+        times: dict = {side: [] for side in (*sides, "authors", "floor_now")}
         for _ in range(repeats):  # side by side: one of each per repetition
-            for fn, acc in ((ours, t_ours), (authors, t_authors)):
+            for side, fn in (*sides.items(), ("authors", authors)):
                 t0 = time.perf_counter()
                 fn()
-                acc.append(time.perf_counter() - t0)
-        out[r] = {"ours": statistics.median(t_ours), "authors": statistics.median(t_authors),
-                  "ours_min": min(t_ours), "authors_min": min(t_authors),
+                times[side].append(time.perf_counter() - t0)
+            times["floor_now"].append(_floor_now(calls, rule, steps, name))
+
+        def paired(num, den, times=times):  # median over the repetitions of the ratio within each
+            return statistics.median(a / b for a, b in zip(times[num], times[den], strict=True))
+
+        out[r] = {**{k: statistics.median(v) for k, v in times.items()},
+                  **{k + "_min": min(v) for k, v in times.items()},
                   "floor": _floor(prod, rule, steps, name), "floor_min": _floor(prod_min, rule, steps, name),
-                  "grad_rel_diff": rel}
+                  "ratios": {f"{a}/{b}": paired(a, b) for a, b in (
+                      ("compiled", "floor_now"), ("eager", "floor_now"), ("eager", "compiled"),
+                      ("authors", "compiled"), *((("own_tanh", "floor_now"), ("authors", "own_tanh"))
+                                                 if "own_tanh" in sides else ()))},
+                  "grad_rel_diff": rel, "grad_rel_diff_eager": rel_eager}
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
@@ -263,20 +335,36 @@ def main() -> None:
         n_in, n, n_out, batch, steps, act, tau, lam = CONFIGS[name]
         prods = ", ".join(f"{k} {v:.3f}" for k, v in res["products_ms"].items())
         print(f"\n### {name}: N={n}, batch {batch}, {steps} steps, {act}, tau={tau:g}, penalty λ={lam:g} "
-              f"(peak RSS of the process {res['peak_rss_mb']:.0f} MB)\n\nproducts alone (ms): {prods}\n")
-        target_col = name == "reach"
-        print("| rule | ours (ms) | authors' loop (ms) | authors / ours | floor (ms) | ours / floor |"
-              + (" target (ms) |" if target_col else "") + " fastest: ours, authors (ms) | fastest: ours / floor |"
-              " gradients: ours vs authors (rel. diff) |")
-        print("|---|---|---|---|---|---|" + ("---|" if target_col else "") + "---|---|---|")
+              f"(peak RSS of the process {res['peak_rss_mb']:.0f} MB; compiled step loaded in "
+              f"{res['kernel_load_s']:.1f} s)\n\nproducts alone (ms): {prods}\n")
+        own = act != "relu"
+        print("Ratios are medians over the repetitions of the ratio within each (paired: a load change between\n"
+              "repetitions cancels); the floor beside each repetition is every product of that update run once in a\n"
+              "row (`floor now`); `floor` is the sum of per-product medians timed before the updates.\n")
+        print("| rule | compiled (ms) | eager fused (ms) | authors' loop (ms) | floor now, floor (ms) |"
+              " compiled / floor | eager / floor | eager / compiled | authors / compiled | issue 27 target |"
+              + (" own tanh (ms), / floor, authors / own |" if own else "")
+              + " fastest: compiled, eager, authors, floor now (ms) | gradients: compiled vs authors, vs eager |")
+        print("|---|---|---|---|---|---|---|---|---|---|" + ("---|" if own else "") + "---|---|")
         for r in args.rules:
-            o, a, f, d, om, am, fm = (res[r][k] for k in ("ours", "authors", "floor", "grad_rel_diff", "ours_min",
-                                                           "authors_min", "floor_min"))
-            tgt = ""
-            if target_col:
-                tgt = f" {1e3 * TARGETS[r]:.0f} {'met' if o <= TARGETS[r] else 'missed'} |"
-            print(f"| {r} | {1e3 * o:.1f} | {1e3 * a:.1f} | {a / o:.2f} | {1e3 * f:.1f} | {o / f:.2f} |{tgt} "
-                  f"{1e3 * om:.1f}, {1e3 * am:.1f} | {om / fm:.2f} | {d:.1e} |")
+            res_r, q = res[r], res[r]["ratios"]
+            c, e, a, fn, f = (res_r[k] for k in ("compiled", "eager", "authors", "floor_now", "floor"))
+            cm, em, am, fm = (res_r[k + "_min"] for k in ("compiled", "eager", "authors", "floor_now"))
+            c_f, a_c = q["compiled/floor_now"], q["authors/compiled"]
+            tgt = "–"
+            if r in TARGETS.get(name, {}):
+                max_floor, min_authors = TARGETS[name][r]
+                ok = c_f <= max_floor and (min_authors is None or a_c >= min_authors)
+                tgt = f"≤ {max_floor}× floor" + (f", ≥ {min_authors}× authors" if min_authors else "")
+                tgt += ": met" if ok else ": missed"
+            own_col = ""
+            if own:
+                own_col = (f" {1e3 * res_r['own_tanh']:.1f}, {q['own_tanh/floor_now']:.2f}, "
+                           f"{q['authors/own_tanh']:.2f} |")
+            print(f"| {r} | {1e3 * c:.1f} | {1e3 * e:.1f} | {1e3 * a:.1f} | {1e3 * fn:.1f}, {1e3 * f:.1f} | "
+                  f"{c_f:.2f} | {q['eager/floor_now']:.2f} | {q['eager/compiled']:.2f} | {a_c:.2f} | {tgt} |"
+                  f"{own_col} {1e3 * cm:.1f}, {1e3 * em:.1f}, {1e3 * am:.1f}, {1e3 * fm:.1f} | "
+                  f"{res_r['grad_rel_diff']:.1e}, {res_r['grad_rel_diff_eager']:.1e} |")
     if not args.no_similarity:
         print("\n### similarity metrics at the Mante size (3600 samples; 400 model units vs 727 recorded)\n")
         print("| metric | seconds |")

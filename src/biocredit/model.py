@@ -51,6 +51,7 @@ from typing import Protocol
 import torch
 from torch import nn
 
+from biocredit import kernel
 from biocredit.connectivity import constrain_initial_weights, dale_signs, effective_weights, sparsity_mask
 
 __all__ = [
@@ -253,8 +254,9 @@ def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True, one_step=Fa
     ``cut`` is a sequence of bools, one per step: where true, ``h_{t-1}`` enters the recurrent drive detached.
     ``one_step`` (MDGL): a cut step still sends the partial gradient ``g_t`` that reaches ``h_t`` from outside the
     recurrence back to ``h_{t-1}`` as ``α W_recᵀ (g_t ⊙ f'(a_t))``, and no further. ``fused=True`` uses the fast
-    hand-written backward; ``fused=False`` the plain autograd loop (reference; supports double backward, needed
-    for Hessian-vector products).
+    hand-written backward (its time loops compiled, :mod:`biocredit.kernel`, where a C++ compiler is present and
+    ``BIOCREDIT_KERNEL`` allows; else :class:`_FusedRecurrence`); ``fused=False`` the plain autograd loop
+    (reference; supports double backward, needed for Hessian-vector products).
 
     Backward-only hooks of a rule (ModProp): ``w_credit`` (N, N), if given, carries the recurrent credit back in
     place of ``W_rec`` (``α w_creditᵀ δ_t`` reaches ``h_{t-1}``; the gradient of ``W_rec`` itself stays
@@ -267,8 +269,10 @@ def recurrence(drive, a0, w_rec, alpha, activation, cut, fused=True, one_step=Fa
     if w_credit is not None:
         w_credit = w_credit.detach().to(dtype=w_rec.dtype, device=w_rec.device)
     if fused:
-        return _FusedRecurrence.apply(drive, a0, w_rec, alpha, activation, tuple(bool(c) for c in cut),
-                                      bool(one_step), w_credit, None if credit_gain is None else float(credit_gain))
+        # the compiled step (biocredit.kernel) where it builds and handles the tensors; this Python one otherwise
+        core = kernel.CompiledRecurrence if kernel.use_compiled(drive, w_rec) else _FusedRecurrence
+        return core.apply(drive, a0, w_rec, alpha, activation, tuple(bool(c) for c in cut), bool(one_step),
+                          w_credit, None if credit_gain is None else float(credit_gain))
     f = ACTIVATIONS[activation]
     batch, n_steps, n = drive.shape
     a = a0.expand(batch, n)
