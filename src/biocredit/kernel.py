@@ -39,7 +39,8 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["KernelUnavailable", "CompiledRecurrence", "kernel_mode", "load", "use_compiled", "MODES"]
+__all__ = ["KernelUnavailable", "CompiledRecurrence", "keep_for_backward", "kernel_mode", "load", "use_compiled",
+           "MODES"]
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +208,15 @@ def use_compiled(drive: torch.Tensor, w_rec: torch.Tensor) -> bool:
     return True
 
 
+def keep_for_backward(ctx, a0, w_rec, h_all, w_credit, alpha, activation, cut, one_step, credit_gain):
+    """What both recurrence cores (the compiled one and :class:`biocredit.model._FusedRecurrence`) keep for their
+    backward; returns the rates as the caller sees them, a (batch, time, N) view of the time-major ``h_all``."""
+    ctx.save_for_backward(a0, w_rec, h_all, w_credit)
+    ctx.alpha, ctx.activation, ctx.cut, ctx.one_step = alpha, activation, cut, one_step
+    ctx.credit_gain = credit_gain
+    return h_all.transpose(0, 1)
+
+
 class CompiledRecurrence(torch.autograd.Function):
     """The same function as :class:`biocredit.model._FusedRecurrence`, same arguments and outputs, with its forward
     and backward time loops in C++. The few once-per-call terms (the initial state's gradient, the weight gradient
@@ -225,10 +235,7 @@ class CompiledRecurrence(torch.autograd.Function):
         a = a0.expand(batch, n).contiguous()
         h = _activate(a, activation)
         h_all = ops.recurrence_forward(drive_tm, a, h, w_t, float(alpha), act, own_tanh())
-        ctx.save_for_backward(a0, w_rec, h_all, w_credit)
-        ctx.alpha, ctx.activation, ctx.cut, ctx.one_step = alpha, activation, cut, one_step
-        ctx.credit_gain = credit_gain
-        return h_all.transpose(0, 1)
+        return keep_for_backward(ctx, a0, w_rec, h_all, w_credit, alpha, activation, cut, one_step, credit_gain)
 
     @staticmethod
     def backward(ctx, grad_h):

@@ -154,10 +154,8 @@ class _FusedRecurrence(torch.autograd.Function):
             else:
                 a = torch.addmm(drive_t, h, w_t)
             h = f_into(a, h_t)
-        ctx.save_for_backward(a0, w_rec, h_all, w_credit)
-        ctx.alpha, ctx.activation, ctx.cut, ctx.one_step = alpha, activation, cut, one_step
-        ctx.credit_gain = credit_gain
-        return h_all.transpose(0, 1)
+        return kernel.keep_for_backward(ctx, a0, w_rec, h_all, w_credit, alpha, activation, cut, one_step,
+                                        credit_gain)
 
     @staticmethod
     def backward(ctx, grad_h):

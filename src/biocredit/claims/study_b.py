@@ -128,6 +128,11 @@ def _row(c: SimpleNamespace, task: str, preset: str, **fields) -> dict:
                      **({"note": note} if note else {}), **fields)
 
 
+def _per_rule(c, var: str, stat) -> dict:
+    """``stat`` of ``var`` over each compared rule's main-grid runs (None for a rule without runs)."""
+    return {r: float(stat(v)) if (v := _vals(c.main, var, [r])).size else None for r in [c.ref, *c.bio, *c.sep]}
+
+
 def claim_b1(ds: xr.Dataset, *, task: str, groups: dict, thresholds: dict, preset: str) -> dict:
     """Claim row B1 of one task: the premise that the rules reach comparable training performance, reported as each
     rule's difference of final training-set accuracy from the reference (Bonferroni-adjusted CIs over the bio
@@ -200,8 +205,7 @@ def claim_b3(ds: xr.Dataset, *, task: str, groups: dict, thresholds: dict, prese
     c = _setup(ds, groups, thresholds)
     sesoi = float(thresholds.get("sesoi_log_ratio", 0.0))
     d = _diff(c, "lambda_final", c.bio, 1 - c.alpha, _log)
-    med = {r: float(np.median(v)) if (v := _vals(c.main, "lambda_final", [r])).size else None
-           for r in [c.ref, *c.bio, *c.sep]}
+    med = _per_rule(c, "lambda_final", np.median)
     return _row(
         c, task, preset, id=f"B3-{task}", figure="B3",
         claim=f"Bio-plausible rules ({c.bio_label}) approach higher-curvature regions than {c.ref_label} on {task}",
@@ -252,8 +256,7 @@ def claim_b7(ds: xr.Dataset, *, task: str, groups: dict, thresholds: dict, prese
     c = _setup(ds, groups, thresholds)
     sesoi = float(thresholds.get("sesoi_log_ratio", 0.0))
     d = _diff(c, "trace_final", c.bio, 1 - c.alpha, _log)
-    cos = {r: float(np.mean(v)) if (v := _vals(c.main, "grad_cosine_mean", [r])).size else None
-           for r in [c.ref, *c.bio, *c.sep]}
+    cos = _per_rule(c, "grad_cosine_mean", np.mean)
     n_nonpos = int((c.main["trace_final"].values <= 0).sum())
     return _row(
         c, task, preset, id=f"B7-{task}", figure="B7",

@@ -90,11 +90,14 @@ def _x(runs: xr.Dataset, var: str = "update") -> np.ndarray:
     return runs[var].values[0] if runs.sizes["run"] else np.empty(0)
 
 
-def _despine(fig) -> None:
+def _finish(fig):
+    """Despine every panel and lay the figure out; returns it."""
     import seaborn as sns
 
     for ax in fig.axes:
         sns.despine(ax=ax)
+    fig.tight_layout()
+    return fig
 
 
 def _num(v) -> str:
@@ -154,9 +157,7 @@ def training_curves(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
     axes[0].legend(frameon=False, fontsize=7, loc="lower right")
     fig.suptitle(f"B1 {task}: training and held-out performance (mean ± SEM over seeds); premise "
                  f"{_verdict(claim)}\nfinal training accuracy − BPTT's (CI): {diffs}", fontsize=9)
-    _despine(fig)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def gap_by_rule(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
@@ -200,9 +201,7 @@ def gap_by_rule(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
         + (f"; diverged runs: {div}" if div else ""),
         fontsize=10,
     )
-    _despine(fig)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def curvature_by_rule(ds: xr.Dataset, rules: list[str], task: str, lr: float, claim: dict):
@@ -228,9 +227,7 @@ def curvature_by_rule(ds: xr.Dataset, rules: list[str], task: str, lr: float, cl
     axes[0].legend(frameon=False, fontsize=7)
     fig.suptitle(f"B3 {task}: curvature (W_rec block), {_verdict(claim)}; bio / BPTT final λ_max "
                  f"×{_num(claim.get('ratio'))} (ln-ratio {_num(claim['value'])} {_ci(claim.get('ci'))})", fontsize=10)
-    _despine(fig)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def gap_vs_curvature(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
@@ -256,9 +253,7 @@ def gap_vs_curvature(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
     axes[0].legend(frameon=False, fontsize=7)
     fig.suptitle(f"B4 {task}: generalization gap vs curvature at the end of training; {_verdict(claim)}",
                  fontsize=10)
-    _despine(fig)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def _swept(ds: xr.Dataset) -> xr.Dataset:
@@ -300,9 +295,7 @@ def curvature_vs_lr(ds: xr.Dataset, lr_rules: list[str], task: str, claim: dict)
     ax.set_ylabel("final λ_max (loss units / weight²)")
     ax.legend(frameon=False, fontsize=7)
     ax.set_title(f"B5 {task}: curvature vs learning rate; {_verdict(claim)}", fontsize=10)
-    _despine(fig)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def remedies(ds: xr.Dataset, lr_rules: list[str], terms: list[str], task: str, claim: dict):
@@ -342,9 +335,7 @@ def remedies(ds: xr.Dataset, lr_rules: list[str], terms: list[str], task: str, c
     txt = "; ".join(f"{k.replace('_', ' ')} ρ={v['r']:.2f} {_ci(v.get('ci'))} {v.get('verdict', '')}"
                     for k, v in parts.items() if v.get("r") is not None)
     fig.suptitle(f"B6 {task}: remedies at the end of training (every run); {_verdict(claim)}\n{txt}", fontsize=9)
-    _despine(fig)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)
 
 
 def diagnostics(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
@@ -379,6 +370,4 @@ def diagnostics(ds: xr.Dataset, rules: list[str], task: str, claim: dict):
     axes[0].legend(frameon=False, fontsize=7)
     fig.suptitle(f"B7 {task}: diagnostics, {_verdict(claim)}; bio − BPTT final ln trace {_num(claim['value'])} "
                  f"{_ci(claim.get('ci'))}", fontsize=10)
-    _despine(fig)
-    fig.tight_layout()
-    return fig
+    return _finish(fig)

@@ -24,18 +24,24 @@ def _sensitivity_note(rules: list[str], sensitivity: dict[str, str]) -> str:
             "similarity.rule_training")
 
 
+def _write_with_sensitivity(claim, summary_ds, out_claim: str, out_sensitivity: str, rules: list[str],
+                            sensitivity: dict[str, str] | None, common: dict) -> None:
+    """Write ``claim``'s row on ``rules`` and, with ``sensitivity``, the same claim with each rule's equal-lr run."""
+    row = claim(summary_ds, rules=rules, **common)[0]
+    extra = [claim(summary_ds, rules=_sensitivity_rules(rules, sensitivity), id_suffix="-equal-lr",
+                   note=_sensitivity_note(rules, sensitivity), **common)[0]] if sensitivity else []
+    write_json(row, out_claim)
+    write_json(extra, out_sensitivity)
+
+
 def claim_a2(summary: str, out_claim: str, out_sensitivity: str, *, dataset: str, arch: str, rules: list[str],
              n_grid: int, margin: float, preset: str, verdicts: dict | None = None,
              sensitivity: dict[str, str] | None = None) -> None:
     """A2 for one dataset (e-prop's distance matches BPTT's at matched accuracy) and, with ``sensitivity`` (rule →
     equal-learning-rate run name), its sensitivity rows."""
-    summary_ds = load_netcdf(summary, arch)
     common = dict(dataset=dataset, arch=arch, n_grid=n_grid, margin=margin, preset=preset, verdicts=verdicts)
-    row = study_a.claim_a2(summary_ds, rules=rules, **common)[0]
-    extra = [study_a.claim_a2(summary_ds, rules=_sensitivity_rules(rules, sensitivity), id_suffix="-equal-lr",
-                              note=_sensitivity_note(rules, sensitivity), **common)[0]] if sensitivity else []
-    write_json(row, out_claim)
-    write_json(extra, out_sensitivity)
+    _write_with_sensitivity(study_a.claim_a2, load_netcdf(summary, arch), out_claim, out_sensitivity, rules,
+                            sensitivity, common)
 
 
 def claim_a3(summary: str, out_claim: str, out_sensitivity: str, *, dataset: str, arch: str, rules: list[str],
@@ -43,13 +49,9 @@ def claim_a3(summary: str, out_claim: str, out_sensitivity: str, *, dataset: str
              sensitivity: dict[str, str] | None = None) -> None:
     """A3 for one dataset (no meaningful difference at matched accuracy levels) and, with ``sensitivity``, its
     equal-learning-rate rows."""
-    summary_ds = load_netcdf(summary, arch)
     common = dict(dataset=dataset, arch=arch, fractions=fractions, margin=margin, preset=preset, verdicts=verdicts)
-    row = study_a.claim_a3(summary_ds, rules=rules, **common)[0]
-    extra = [study_a.claim_a3(summary_ds, rules=_sensitivity_rules(rules, sensitivity), id_suffix="-equal-lr",
-                              note=_sensitivity_note(rules, sensitivity), **common)[0]] if sensitivity else []
-    write_json(row, out_claim)
-    write_json(extra, out_sensitivity)
+    _write_with_sensitivity(study_a.claim_a3, load_netcdf(summary, arch), out_claim, out_sensitivity, rules,
+                            sensitivity, common)
 
 
 def claim_a4(summary: str, out_claim: str, *, dataset: str, archs: dict[str, dict], rules: list[str], level: float,

@@ -11,28 +11,24 @@ from biocredit.stages.job import load_netcdf
 __all__ = ["claim_b1", "claim_b2", "claim_b3", "claim_b4", "claim_b5", "claim_b6", "claim_b7"]
 
 
-def claim_b1(summary: str, out_claim: str, *, task: str, groups: dict, thresholds: dict, preset: str) -> None:
-    """B1: comparable training performance."""
-    write_json(study_b.claim_b1(load_netcdf(summary), task=task, groups=groups, thresholds=thresholds,
-                                preset=preset), out_claim)
+def _group_claim(name: str, doc: str):
+    """The stage of a claim that reads the summary with the config's groups and thresholds (B1–B4, B7)."""
+    claim = getattr(study_b, name)
+
+    def stage(summary: str, out_claim: str, *, task: str, groups: dict, thresholds: dict, preset: str) -> None:
+        write_json(claim(load_netcdf(summary), task=task, groups=groups, thresholds=thresholds, preset=preset),
+                   out_claim)
+
+    stage.__name__ = stage.__qualname__ = name
+    stage.__doc__ = doc
+    return stage
 
 
-def claim_b2(summary: str, out_claim: str, *, task: str, groups: dict, thresholds: dict, preset: str) -> None:
-    """B2: bio rules generalize worse and more variably."""
-    write_json(study_b.claim_b2(load_netcdf(summary), task=task, groups=groups, thresholds=thresholds,
-                                preset=preset), out_claim)
-
-
-def claim_b3(summary: str, out_claim: str, *, task: str, groups: dict, thresholds: dict, preset: str) -> None:
-    """B3: bio rules reach higher curvature (top Hessian eigenvalue)."""
-    write_json(study_b.claim_b3(load_netcdf(summary), task=task, groups=groups, thresholds=thresholds,
-                                preset=preset), out_claim)
-
-
-def claim_b4(summary: str, out_claim: str, *, task: str, groups: dict, thresholds: dict, preset: str) -> None:
-    """B4: the gap correlates with the top eigenvalue over runs."""
-    write_json(study_b.claim_b4(load_netcdf(summary), task=task, groups=groups, thresholds=thresholds,
-                                preset=preset), out_claim)
+claim_b1 = _group_claim("claim_b1", "B1: comparable training performance.")
+claim_b2 = _group_claim("claim_b2", "B2: bio rules generalize worse and more variably.")
+claim_b3 = _group_claim("claim_b3", "B3: bio rules reach higher curvature (top Hessian eigenvalue).")
+claim_b4 = _group_claim("claim_b4", "B4: the gap correlates with the top eigenvalue over runs.")
+claim_b7 = _group_claim("claim_b7", "B7: the higher curvature shows in the Hessian trace too.")
 
 
 def claim_b5(summary: str, out_claim: str, *, task: str, reference: str, lr_rules: list[str], tolerance: float,
@@ -47,9 +43,3 @@ def claim_b6(summary: str, out_claim: str, *, task: str, reference: str, lr_rule
     """B6: the remedies (learning rate, gradient terms kept) lower curvature and the gap."""
     write_json(study_b.claim_b6(load_netcdf(summary), task=task, reference=reference, lr_rules=lr_rules,
                                 windows=windows, thresholds=thresholds, preset=preset), out_claim)
-
-
-def claim_b7(summary: str, out_claim: str, *, task: str, groups: dict, thresholds: dict, preset: str) -> None:
-    """B7: the higher curvature shows in the Hessian trace too."""
-    write_json(study_b.claim_b7(load_netcdf(summary), task=task, groups=groups, thresholds=thresholds,
-                                preset=preset), out_claim)
