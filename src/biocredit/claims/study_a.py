@@ -35,7 +35,7 @@ from biocredit.claims import (
 )
 from biocredit.dynamics import level_accuracy, pair_matrix
 from biocredit.runs import rule_label
-from biocredit.similarity.matched import matched_curves, per_run_means, values_at_levels
+from biocredit.similarity.matched import levels_of_runs, matched_runs, n_diverged, per_run_means, values_at_levels
 from biocredit.stats import (
     adjusted_level,
     mean_ci,
@@ -55,9 +55,7 @@ __all__ = [
     "claim_a7",
     "a6_verdict",
     "level_accuracy",
-    "levels_of_runs",
     "matched_difference",
-    "matched_runs",
     "unreached_cells",
     "unreached_note",
 ]
@@ -99,22 +97,6 @@ def _settings(verdicts: dict | None) -> dict:
     return out
 
 
-def _compared(summary_ds: xr.Dataset, rules: list[str]) -> xr.Dataset:
-    """The summary narrowed to the compared rules (a summary may hold sensitivity runs beside them)."""
-    return summary_ds.sel(rule=list(rules))
-
-
-def matched_runs(summary_ds: xr.Dataset, rules: list[str], n_grid: int, value: str = "procrustes") -> xr.Dataset:
-    """The curves of ``value`` of the runs of ``rules`` on the accuracy grid every one of them reaches (what A2 and
-    A6 compare, and what their figures draw)."""
-    return matched_curves(_compared(summary_ds, rules), n_grid=n_grid, value=value, top="run")
-
-
-def levels_of_runs(summary_ds: xr.Dataset, rules: list[str], fractions: list[float]) -> xr.Dataset:
-    """The values of ``rules``' runs at ``fractions`` of the range every run reaches (A3's test and figure)."""
-    return values_at_levels(_compared(summary_ds, rules), fractions, top="run")
-
-
 def matched_difference(summary_ds: xr.Dataset, rules: list[str], arch: str, n_grid: int, margin: float,
                        value: str = "procrustes", *, verdicts: dict | None = None,
                        level: float | None = None) -> tuple[xr.Dataset, dict, str]:
@@ -132,11 +114,6 @@ def matched_difference(summary_ds: xr.Dataset, rules: list[str], arch: str, n_gr
     acc = matched.accuracy.values
     diff["accuracy_range"] = [float(acc.min()), float(acc.max())] if acc.size else []
     return matched, diff, equivalence_verdict(diff["ci"], margin, enough=diff["enough"])
-
-
-def n_diverged(summary_ds: xr.Dataset) -> int:
-    """Runs of a summary whose loss became non-finite."""
-    return int((summary_ds["diverged_at"] >= 0).sum()) if "diverged_at" in summary_ds else 0
 
 
 def _interval_note(diff: dict) -> str:
@@ -175,7 +152,7 @@ def claim_a2(summary_ds: xr.Dataset, *, dataset: str, arch: str, rules: list[str
         margin=margin,
         n=int(diff["n_a"] + diff["n_b"]),
         n_per_rule={rules[1]: diff["n_a"], rules[0]: diff["n_b"]},
-        n_diverged=n_diverged(_compared(summary_ds, rules)),
+        n_diverged=n_diverged(summary_ds.sel(rule=list(rules))),
         note="; ".join(x for x in (note, _interval_note(diff)) if x),
         preset=preset,
         verdict=verdict,
@@ -403,7 +380,7 @@ def a4_table(summary_ds: xr.Dataset, *, archs: dict[str, dict], level: float, ru
     """A4's values at fraction ``level`` of the matched range (of ``rules``' runs when given), and the distances
     reached as a table with each run's ``init`` (its arch row's gain) and ``architecture`` (the rest of the row)."""
     if rules is not None:
-        summary_ds = _compared(summary_ds, rules)
+        summary_ds = summary_ds.sel(rule=list(rules))
     at = values_at_levels(summary_ds, [level]).isel(level=0)
     df = at["procrustes"].to_dataframe().reset_index().dropna(subset=["procrustes"])
     df["init"] = df["arch"].map(lambda a: f"g0={archs[a].get('gain', 1.0):g}")

@@ -24,6 +24,9 @@ __all__ = [
     "matched_curves",
     "curve_difference",
     "rule_difference",
+    "matched_runs",
+    "n_diverged",
+    "levels_of_runs",
     "stack_run_files",
     "values_at_levels",
     "per_run_means",
@@ -195,3 +198,20 @@ def per_run_means(matched: xr.Dataset, rule: str, arch: str, value: str = "procr
     keep = np.isfinite(curves).any(axis=1)
     with np.errstate(all="ignore"):
         return np.nanmean(curves[keep], axis=1) if keep.any() else np.empty(0)
+
+
+def matched_runs(summary: xr.Dataset, rules: list[str], n_grid: int, value: str = "procrustes") -> xr.Dataset:
+    """The curves of ``value`` of the runs of ``rules`` (a summary may hold sensitivity runs beside them) on the
+    accuracy grid every one of those runs reaches: what claims A2 and A6 compare and their figures draw."""
+    return matched_curves(summary.sel(rule=list(rules)), n_grid=n_grid, value=value, top="run")
+
+
+def levels_of_runs(summary: xr.Dataset, rules: list[str], fractions: list[float]) -> xr.Dataset:
+    """The values of ``rules``' runs at ``fractions`` of the range every one of them reaches (A3's test and
+    figure)."""
+    return values_at_levels(summary.sel(rule=list(rules)), fractions, top="run")
+
+
+def n_diverged(summary: xr.Dataset) -> int:
+    """Runs of a summary whose loss became non-finite."""
+    return int((summary["diverged_at"] >= 0).sum()) if "diverged_at" in summary else 0

@@ -19,7 +19,7 @@ from biocredit.figures.similarity import (
 from biocredit.figures.style import save
 from biocredit.figures.tasks import task_overview
 from biocredit.figures.verdict import add_verdict_panel, items_of_row
-from biocredit.similarity.matched import matched_curves, stack_runs
+from biocredit.similarity.matched import levels_of_runs, matched_curves, matched_runs, n_diverged, stack_runs
 from biocredit.stages.job import load_json, load_netcdf
 
 __all__ = ["figure_a1", "figure_a2", "figure_a3", "figure_a4", "figure_a5", "figure_a6", "figure_a7"]
@@ -50,9 +50,9 @@ def figure_a2(summary: str, baselines_path: str, claim: str, sensitivity: str, o
     estimate (and its sensitivity rows') against the margin."""
     summary_ds, base = load_netcdf(summary, arch), load_netcdf(baselines_path)
     row, extra = load_json(claim), load_json(sensitivity)
-    n_div = study_a.n_diverged(summary_ds)
+    n_div = n_diverged(summary_ds)
     title = f"{dataset}: {arch}" + (f" ({n_div} run(s) diverged)" if n_div else "")
-    fig = distance_vs_accuracy(summary_ds.sel(rule=rules), study_a.matched_runs(summary_ds, rules, n_grid), base,
+    fig = distance_vs_accuracy(summary_ds.sel(rule=rules), matched_runs(summary_ds, rules, n_grid), base,
                                arch=arch, title=title)
     add_verdict_panel(fig, _panel_items(row, extra), xlabel="distance difference [CI]")
     save(fig, out_png, out_pdf)
@@ -64,7 +64,7 @@ def figure_a3(summary: str, claim: str, sensitivity: str, out_png: str, out_pdf:
     ``levels``) against the margin."""
     summary_ds = load_netcdf(summary, arch)
     row, extra = load_json(claim), load_json(sensitivity)
-    at = study_a.levels_of_runs(summary_ds, rules, fractions)
+    at = levels_of_runs(summary_ds, rules, fractions)
     fig = distance_at_levels(at, row["levels"], arch, f"{dataset}: distance at matched accuracy", margin=margin)
     add_verdict_panel(fig, _panel_items(row, extra), xlabel="distance difference [CI]")
     save(fig, out_png, out_pdf)
@@ -102,7 +102,7 @@ def figure_a6(summary: str, claim: str, out_png: str, out_pdf: str, *, dataset: 
               n_grid: int) -> None:
     """Figure A6: A2 under Procrustes, CKA and CCA distances, with each metric's estimate against its margin."""
     summary_ds = load_netcdf(summary, arch).sel(rule=rules)
-    curves = {m: study_a.matched_runs(summary_ds, rules, n_grid, value=m) for m in study_a.A6_METRICS}
+    curves = {m: matched_runs(summary_ds, rules, n_grid, value=m) for m in study_a.A6_METRICS}
     fig = distance_vs_accuracy_by_metric(summary_ds, curves, study_a.A6_METRICS, arch,
                                          f"{dataset}: the comparison under three metrics")
     add_verdict_panel(fig, items_of_row(load_json(claim)), xlabel="distance difference [CI]")
