@@ -128,7 +128,7 @@ def _row(c: SimpleNamespace, task: str, preset: str, **fields) -> dict:
                      **({"note": note} if note else {}), **fields)
 
 
-def _per_rule(c, var: str, stat) -> dict:
+def _rule_stat(c, var: str, stat) -> dict:
     """``stat`` of ``var`` over each compared rule's main-grid runs (None for a rule without runs)."""
     return {r: float(stat(v)) if (v := _vals(c.main, var, [r])).size else None for r in [c.ref, *c.bio, *c.sep]}
 
@@ -205,7 +205,7 @@ def claim_b3(ds: xr.Dataset, *, task: str, groups: dict, thresholds: dict, prese
     c = _setup(ds, groups, thresholds)
     sesoi = float(thresholds.get("sesoi_log_ratio", 0.0))
     d = _diff(c, "lambda_final", c.bio, 1 - c.alpha, _log)
-    med = _per_rule(c, "lambda_final", np.median)
+    med = _rule_stat(c, "lambda_final", np.median)
     return _row(
         c, task, preset, id=f"B3-{task}", figure="B3",
         claim=f"Bio-plausible rules ({c.bio_label}) approach higher-curvature regions than {c.ref_label} on {task}",
@@ -256,7 +256,7 @@ def claim_b7(ds: xr.Dataset, *, task: str, groups: dict, thresholds: dict, prese
     c = _setup(ds, groups, thresholds)
     sesoi = float(thresholds.get("sesoi_log_ratio", 0.0))
     d = _diff(c, "trace_final", c.bio, 1 - c.alpha, _log)
-    cos = _per_rule(c, "grad_cosine_mean", np.mean)
+    cos = _rule_stat(c, "grad_cosine_mean", np.mean)
     n_nonpos = int((c.main["trace_final"].values <= 0).sum())
     return _row(
         c, task, preset, id=f"B7-{task}", figure="B7",
