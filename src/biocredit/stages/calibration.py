@@ -23,6 +23,25 @@ from biocredit.io import atomic_path, open_netcdf, write_json
 __all__ = ["write_calibration", "write_calibration_b"]
 
 
+def _read_runs(metrics: list[str], runs: list, rows_of, what: str) -> list:
+    """Every run's table rows (``rows_of(metrics dataset, run)``), an unreadable log named by its path."""
+    rows = []
+    for path, run in zip(metrics, runs, strict=True):
+        try:
+            with open_netcdf(path) as ds:
+                rows += rows_of(ds.load(), run)
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"{path}: cannot read {what} ({err})") from err
+    return rows
+
+
+def _write_tables(*tables) -> None:
+    """Each ``(DataFrame, path)`` as a CSV, atomically."""
+    for table, out in tables:
+        with atomic_path(out) as tmp:
+            table.to_csv(tmp, index=False, float_format="%.6g")
+
+
 def write_calibration(
     metrics: list[str],
     out_runs: str,
@@ -41,13 +60,7 @@ def write_calibration(
 ) -> None:
     """Read every calibration run's metrics log; write the per-run table, the per-setting table (CSV), the chosen
     setting (JSON) and the figure (PNG and PDF). Every output is written atomically."""
-    rows = []
-    for path in metrics:
-        try:
-            with open_netcdf(path) as ds:
-                rows += run_rows(ds.load(), budgets)
-        except (KeyError, ValueError) as err:
-            raise ValueError(f"{path}: cannot read a calibration run ({err})") from err
+    rows = _read_runs(metrics, [None] * len(metrics), lambda ds, _: run_rows(ds, budgets), "a calibration run")
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS).sort_values(["n_hidden", "lr", "rule", "seed", "budget"])
     settings = settings_table(runs, rules, threshold, read_at, cost_exponent)
     choice = cheapest_setting(settings, threshold)
@@ -55,9 +68,7 @@ def write_calibration(
     if choice is not None:
         settings["chosen"] = ((settings["n_hidden"] == choice["n_hidden"]) & np.isclose(settings["lr"], choice["lr"])
                               & (settings["budget"] == choice["budget"]))
-    for table, out in ((runs, out_runs), (settings, out_settings)):
-        with atomic_path(out) as tmp:
-            table.to_csv(tmp, index=False, float_format="%.6g")
+    _write_tables((runs, out_runs), (settings, out_settings))
     write_json({"task": task, "arch": arch, "rules": list(rules), "threshold": threshold, "read_at": read_at,
                 "cost": f"budget * n_hidden ** {cost_exponent:g}",
                 "n_runs": int(len(runs) // max(len(budgets), 1)), "choice": choice}, out_choice)
@@ -89,22 +100,15 @@ def write_calibration_b(
     ``n_hidden``, ``n_train``, ``rule`` and ``seed``, aligned with ``metrics``); write the per-run and per-setting
     tables (CSV), the choice (JSON: the cheapest setting that behaves like the paper-scale slice, or the closest
     one, marked as missing) and the figure. Every output is written atomically."""
-    rows = []
-    for path, run in zip(metrics, runs, strict=True):
-        try:
-            with open_netcdf(path) as ds:
-                rows += b_run_rows(ds.load(), budgets, float(factors.get(run["rule"], 1.0)), int(run["n_train"]))
-        except (KeyError, ValueError) as err:
-            raise ValueError(f"{path}: cannot read a study-B calibration run ({err})") from err
+    rows = _read_runs(metrics, runs, lambda ds, run: b_run_rows(ds, budgets, float(factors.get(run["rule"], 1.0)),
+                                                                  int(run["n_train"])), "a study-B calibration run")
     table = pd.DataFrame(rows, columns=B_RUN_COLUMNS).sort_values(["n_hidden", "n_train", "rule", "seed", "budget"])
     settings = b_settings_table(table, rules, reference, target, tolerance=tolerance, drop_tolerance=drop_tolerance,
                                 cost_exponent=cost_exponent)
     choice = b_choice(settings)
     settings["chosen"] = ((settings["n_hidden"] == choice["n_hidden"]) & (settings["n_train"] == choice["n_train"])
                           & (settings["budget"] == choice["budget"]))
-    for t, out in ((table, out_runs), (settings, out_settings)):
-        with atomic_path(out) as tmp:
-            t.to_csv(tmp, index=False, float_format="%.6g")
+    _write_tables((table, out_runs), (settings, out_settings))
     write_json({"task": task, "rules": list(rules), "reference": reference, "target": target,
                 "tolerance": tolerance, "drop_tolerance": drop_tolerance,
                 "cost": f"budget * n_hidden ** {cost_exponent:g}", "n_runs": len(runs), "choice": choice},
