@@ -108,6 +108,7 @@ rule figure_a5:
     input:
         summary="results/similarity/datasets/{dataset}/summary.nc",
         dynamics="results/similarity/datasets/{dataset}/dynamics.nc",
+        participation="results/similarity/datasets/{dataset}/participation.nc",
         claim="results/claims/A5-{dataset}.json",
         lib=lib("stages.figures_a"),
     output:
@@ -125,7 +126,6 @@ rule figure_a5:
     params:
         arch=first_arch,
         rules=config["similarity"]["rules"],
-        n_grid=config["similarity"]["accuracy_grid_points"],
     script:
         "../scripts/figure_a5.py"
 

@@ -47,6 +47,24 @@ rule summarize_similarity:
         "../scripts/summarize_similarity.py"
 
 
+rule matched_participation:
+    input:
+        summary="results/similarity/datasets/{dataset}/summary.nc",
+        lib=lib("stages.similarity"),
+    output:
+        participation="results/similarity/datasets/{dataset}/participation.nc",
+    log:
+        "results/logs/matched_participation/{dataset}.log",
+    conda:
+        ENV
+    params:
+        arch=first_arch,
+        rules=config["similarity"]["rules"],
+        n_grid=config["similarity"]["accuracy_grid_points"],
+    script:
+        "../scripts/matched_participation.py"
+
+
 rule normalized:
     input:
         activity="results/activity/{study}/{task}/{arch}/{run_name}/seed{seed}/activity.nc",

@@ -3,4 +3,4 @@
 from biocredit.stages.figures_a import figure_a5
 from biocredit.stages.job import run_job
 
-run_job(snakemake, figure_a5, inputs=('summary', 'dynamics', 'claim'), outputs=('png', 'pdf'))
+run_job(snakemake, figure_a5, inputs=('summary', 'dynamics', 'participation', 'claim'), outputs=('png', 'pdf'))

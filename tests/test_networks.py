@@ -209,6 +209,7 @@ def test_figure_a1_and_a5_draw_from_the_summaries_alone(trained, tmp_path):
 
     from biocredit.stages.claims_a import claim_a5
     from biocredit.stages.figures_a import figure_a1, figure_a5
+    from biocredit.stages.similarity import matched_participation
 
     tmp, data, ckpts = trained
     outputs, dyn = tmp_path / "outputs.nc", tmp_path / "dynamics.nc"
@@ -220,8 +221,9 @@ def test_figure_a1_and_a5_draw_from_the_summaries_alone(trained, tmp_path):
     figure_a1(str(data), str(outputs), str(tmp_path / "a1.png"), str(tmp_path / "a1.pdf"), task="reach")
     claim_a5(summary, str(dyn), str(tmp_path / "a5.json"), dataset="fake", arch="base", rules=RULES, level=LEVEL,
              margin=0.1, rank=RANK, preset="test", dsa=DSA)
-    figure_a5(summary, str(dyn), str(tmp_path / "a5.json"), str(tmp_path / "a5.png"), str(tmp_path / "a5.pdf"),
-              dataset="fake", arch="base", rules=RULES, n_grid=5)
+    matched_participation(summary, str(tmp_path / "pr.nc"), dataset="fake", arch="base", rules=RULES, n_grid=5)
+    figure_a5(summary, str(dyn), str(tmp_path / "pr.nc"), str(tmp_path / "a5.json"), str(tmp_path / "a5.png"),
+              str(tmp_path / "a5.pdf"), dataset="fake", arch="base", rules=RULES)
     assert (tmp_path / "a1.png").stat().st_size > 10_000 and (tmp_path / "a5.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "a5.json").read_text())["id"] == "A5-fake"
     loaded = subprocess.run([sys.executable, "-c", "import sys, biocredit.stages.figures_a; "

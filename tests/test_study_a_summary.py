@@ -211,3 +211,37 @@ def test_an_untestable_claim_row_must_say_why():
     row = claim_row(holds=None, note=UNTESTABLE + "one arch row; level not reached", **kw)
     assert row["holds"] is None and untestable_reason(row) == "one arch row"
     assert untestable_reason(claim_row(holds=False, note=UNTESTABLE + "x", **kw)) is None
+
+
+def test_matched_participation_is_each_runs_ratio_on_the_matched_grid(tmp_path):
+    """Figure A5's participation-ratio curves, measured by the matched_participation stage: with accuracy rising
+    monotonically and the ratio linear in accuracy, each run's value at grid accuracy g is that line at g (closed
+    form). Runs of other rules (an equal-lr run) and other arch rows are left out."""
+    from biocredit.io import open_netcdf, write_netcdf
+    from biocredit.stages.similarity import matched_participation
+
+    lines = {"bptt": (2.0, 3.0), "eprop": (5.0, -1.0), "bptt-lr0.0003": (0.0, 0.0)}
+    runs = []
+    for rule, (c0, c1) in lines.items():
+        for seed in (1, 2):
+            for arch in ("base", "tanh"):
+                acc = np.linspace(-0.4 + 0.01 * seed, 0.9 - 0.02 * seed, 25)
+                runs.append(xr.Dataset({"accuracy": ("checkpoint", acc),
+                                        "participation_ratio": ("checkpoint", c0 + c1 * acc)},
+                                       coords={"checkpoint": np.arange(25) * 10},
+                                       attrs={"rule": rule, "arch": arch, "seed": seed}))
+    write_netcdf(stack_runs(runs), tmp_path / "summary.nc")
+    out = tmp_path / "participation.nc"
+    matched_participation(str(tmp_path / "summary.nc"), str(out), dataset="d", arch="base", rules=["bptt", "eprop"],
+                          n_grid=11)
+    with open_netcdf(out) as ds:
+        pr = ds.load()["participation_ratio"]
+    assert list(pr.rule.values) == ["bptt", "eprop"] and list(pr.arch.values) == ["base"]
+    grid = pr.accuracy.values
+    assert grid.size == 11 and np.isclose(grid[0], -0.38)  # the largest untrained accuracy
+    for rule in ("bptt", "eprop"):
+        c0, c1 = lines[rule]
+        for seed in (1, 2):
+            got = pr.sel(rule=rule, arch="base", seed=seed).values
+            reached = grid <= 0.9 - 0.02 * seed + 1e-12
+            np.testing.assert_allclose(got[reached], c0 + c1 * grid[reached], rtol=1e-12, atol=1e-12)

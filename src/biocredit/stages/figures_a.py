@@ -19,7 +19,7 @@ from biocredit.figures.similarity import (
 from biocredit.figures.style import save
 from biocredit.figures.tasks import task_overview
 from biocredit.figures.verdict import add_verdict_panel, items_of_row
-from biocredit.similarity.matched import levels_of_runs, matched_curves, matched_runs, n_diverged, stack_runs
+from biocredit.similarity.matched import levels_of_runs, matched_runs, n_diverged, stack_runs
 from biocredit.stages.job import load_json, load_netcdf
 
 __all__ = ["figure_a1", "figure_a2", "figure_a3", "figure_a4", "figure_a5", "figure_a6", "figure_a7"]
@@ -81,17 +81,18 @@ def figure_a4(summary: str, claim: str, out_png: str, out_pdf: str, *, dataset: 
     save(fig, out_png, out_pdf)
 
 
-def figure_a5(summary: str, dynamics: str, claim: str, out_png: str, out_pdf: str, *, dataset: str, arch: str,
-              rules: list[str], n_grid: int) -> None:
+def figure_a5(summary: str, dynamics: str, participation: str, claim: str, out_png: str, out_pdf: str, *,
+              dataset: str, arch: str, rules: list[str]) -> None:
     """Figure A5: dynamics at matched accuracy. Participation-ratio dimensionality against accuracy, and from the
     ``dynamics`` summary (rule ``network_dynamics``) the recurrent eigenvalues and the two dynamics distances
     between networks (DSA and eigenvalue matching of linear fits) at the first checkpoint where each run reaches the
-    matched level, with the claim's DSA estimate against its margin."""
+    matched level, with the claim's DSA estimate against its margin; the participation-ratio curves on the matched
+    grid come from the ``participation`` summary (rule ``matched_participation``)."""
     summary_ds = load_netcdf(summary, arch).sel(rule=rules)
     pairs, row = load_netcdf(dynamics), load_json(claim)
     spectra = {(str(r), int(s)): re + 1j * im for r, s, re, im in zip(
         pairs["rule"].values, pairs["seed"].values, pairs["eig_real"].values, pairs["eig_imag"].values, strict=True)}
-    pr = matched_curves(summary_ds, n_grid=n_grid, value="participation_ratio")
+    pr = load_netcdf(participation)  # the matched curves (rule matched_participation)
     fig = dynamics_at_matched_accuracy(summary_ds, pr, spectra, pair_rows(pairs), arch,
                                        pairs.attrs["level_accuracy"], f"{dataset}: dynamics at matched accuracy")
     add_verdict_panel(fig, items_of_row(row, "DSA between − within"), xlabel="distance excess, rad [CI]")

@@ -8,7 +8,7 @@ import xarray as xr
 
 from biocredit.io import open_netcdf, write_netcdf
 from biocredit.similarity import checkpoint_distances, data_baselines, normalized_with_data
-from biocredit.similarity.matched import stack_run_files
+from biocredit.similarity.matched import matched_curves, stack_run_files
 
 __all__ = ["compare_run", "baselines", "summarize_similarity", "normalized_run"]
 
@@ -56,3 +56,14 @@ def summarize_similarity(runs: list[str], metrics: list[str], out: str) -> None:
     """Stack per-run distance files into one (rule, arch, seed, checkpoint) summary, with each run's
     ``diverged_at`` (update of a non-finite loss, −1 if none) from its training metrics."""
     write_netcdf(stack_run_files(runs, metrics), out)
+
+
+def matched_participation(summary: str, out: str, *, dataset: str, arch: str, rules: list[str], n_grid: int) -> None:
+    """Each run's participation ratio (of the first arch row, rules ``rules``) on the accuracy grid of
+    :func:`biocredit.similarity.matched.matched_curves` with ``n_grid`` points: what figure A5 draws beside the
+    dynamics, measured here so that the figure job only draws."""
+    with open_netcdf(summary) as ds:
+        runs = ds.load().sel(arch=[arch]).sel(rule=rules)
+    curves = matched_curves(runs, n_grid=n_grid, value="participation_ratio")
+    curves.attrs.update({"dataset": dataset, "arch": arch, "n_grid": int(n_grid)})
+    write_netcdf(curves, out)
