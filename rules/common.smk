@@ -119,7 +119,7 @@ wildcard_constraints:
     study="similarity|generalization",
     task="[a-z0-9_]+",
     arch="[A-Za-z0-9_]+",
-    run_name=r"[a-z0-9_]+(-w[0-9]+)?(-lr[0-9]+(\.[0-9]+)?)?",  # a learning rule and its variant: tbptt-w4, eprop-lr0.05
+    run_name=r"[a-z0-9_]+(-w[0-9]+)?(-lr[0-9]+(\.[0-9]+)?)?",  # a learning rule with its variant, e.g. tbptt-w4, eprop-lr0.05
     seed=r"\d+",
     dataset="[a-z0-9_]+",
 
