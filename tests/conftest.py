@@ -23,6 +23,32 @@ def merged_config(*files):
     return config
 
 
+def assert_same_run(a, b, exact: bool, state_close=None) -> None:
+    """Two :class:`~biocredit.train.TrainResult` s equal: checkpoints, metrics attrs, metrics and states, bit for
+    bit (``exact``) or to float32 rounding grown over a few Adam updates (metrics rtol 1e-4, atol 1e-6: a last-bit
+    difference in one product is ~1e-7 relative, and Adam's first steps divide by the gradient's own size, which can
+    amplify it near zero-gradient entries); ``state_close(x, y)`` replaces the states' tolerance check."""
+    import torch
+
+    assert a.steps == b.steps and len(a.states) == len(b.states)
+    assert a.metrics.attrs == b.metrics.attrs
+    for name in a.metrics.data_vars:
+        if exact:
+            np.testing.assert_array_equal(a.metrics[name].values, b.metrics[name].values, err_msg=name)
+        else:
+            np.testing.assert_allclose(a.metrics[name].values, b.metrics[name].values, rtol=1e-4, atol=1e-6,
+                                       err_msg=name)
+    for sa, sb in zip(a.states, b.states, strict=True):
+        assert list(sa) == list(sb)
+        for k in sa:
+            if exact:
+                assert torch.equal(sa[k], sb[k]), k
+            elif state_close is not None:
+                state_close(sa[k], sb[k])
+            else:
+                torch.testing.assert_close(sa[k], sb[k], rtol=1e-4, atol=1e-6)
+
+
 def data_mirror() -> Path | None:
     """The mirror folder: $BIOCREDIT_DATA_MIRROR, else ../shared/data beside the repository, else None."""
     env = os.environ.get("BIOCREDIT_DATA_MIRROR")

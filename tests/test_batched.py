@@ -13,6 +13,7 @@ from biocredit.batched import BatchedRNN, batched_recurrence, train_group
 from biocredit.learning import BPTT, MDGL, RFLO, EProp, EPropRandom, TruncatedBPTT
 from biocredit.model import ModelConfig, RateRNN
 from biocredit.train import TrainConfig, save_checkpoints, train
+from tests.conftest import assert_same_run
 
 
 @pytest.fixture(autouse=True)
@@ -31,27 +32,6 @@ SEEDS = [3, 4, 11]
 
 def _cfg(n=6, **kw):
     return TrainConfig(n_updates=n, lr=1e-2, batch_size=8, n_test_trials=8, checkpoints=(0, 1, 2, n), **kw)
-
-
-def _assert_same(a, b, exact):
-    """Per-seed metrics and checkpoint states equal: bit for bit (``exact``) or to float32 rounding grown over a few
-    Adam updates (rtol 1e-4, atol 1e-6: a last-bit difference in one product is ~1e-7 relative; Adam's first steps
-    divide by the gradient's own size, which can amplify it by a few orders near zero-gradient entries)."""
-    assert a.steps == b.steps and len(a.states) == len(b.states)
-    assert a.metrics.attrs == b.metrics.attrs
-    for name in a.metrics.data_vars:
-        if exact:
-            np.testing.assert_array_equal(a.metrics[name].values, b.metrics[name].values, err_msg=name)
-        else:
-            np.testing.assert_allclose(a.metrics[name].values, b.metrics[name].values, rtol=1e-4, atol=1e-6,
-                                       err_msg=name)
-    for sa, sb in zip(a.states, b.states, strict=True):
-        assert list(sa) == list(sb)
-        for k in sa:
-            if exact:
-                assert torch.equal(sa[k], sb[k]), k
-            else:
-                torch.testing.assert_close(sa[k], sb[k], rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("arch", [
@@ -108,7 +88,7 @@ def test_group_equals_separate_runs(reach_task, rule):
     group = train_group(reach_task, ModelConfig(3, 12, 2), rule, cfg, SEEDS, device="cpu")
     for seed, g in zip(SEEDS, group, strict=True):
         single = train(reach_task, ModelConfig(3, 12, 2), rule, cfg, seed=seed, device="cpu", progress=False)
-        _assert_same(g, single, exact=False)
+        assert_same_run(g, single, exact=False)
         assert g.metrics.attrs["seed"] == seed
 
 
@@ -121,7 +101,7 @@ def test_group_bit_identical_on_cpu(reach_task):
     group = train_group(reach_task, configs, EProp(), cfg, seeds, device="cpu")
     for c, seed, g in zip(configs, seeds, group, strict=True):
         single = train(reach_task, c, EProp(), cfg, seed=seed, device="cpu", progress=False)
-        _assert_same(g, single, exact=True)
+        assert_same_run(g, single, exact=True)
     # the penalty adapted in this run (so the per-seed adaptation is exercised)
     assert group[0].metrics.penalty_weight.values[-1] < 50.0
 
@@ -131,7 +111,7 @@ def test_group_is_reproducible_and_saves(reach_task, tmp_path):
     a = train_group(reach_task, ModelConfig(3, 12, 2), EProp(), cfg, [1, 2], device="cpu")
     b = train_group(reach_task, ModelConfig(3, 12, 2), EProp(), cfg, [1, 2], device="cpu")
     for ra, rb in zip(a, b, strict=True):
-        _assert_same(ra, rb, exact=True)
+        assert_same_run(ra, rb, exact=True)
     save_checkpoints(a[0], tmp_path / "a.pt")
     save_checkpoints(b[0], tmp_path / "b.pt")
     assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
@@ -150,7 +130,7 @@ def test_one_diverging_seed_stops_alone(reach_task):
         pytest.skip(f"this lr does not split the seeds into diverging and finite ones here ({diverged})")
     group = train_group(reach_task, ModelConfig(3, 12, 2, activation="tanh"), BPTT(), cfg, seeds, device="cpu")
     for g, s in zip(group, singles, strict=True):
-        _assert_same(g, s, exact=False)
+        assert_same_run(g, s, exact=False)
 
 
 @pytest.mark.parametrize("rule", [BPTT(), EProp()], ids=lambda r: r.name)
@@ -170,7 +150,7 @@ def test_each_seed_stops_at_its_own_update_as_its_separate_run(reach_task, rule)
     assert len(set(stops)) > 1, stops
     group = train_group(reach_task, ModelConfig(3, 12, 2), rule, cfg, seeds, device="cpu")
     for g, s in zip(group, singles, strict=True):
-        _assert_same(g, s, exact=False)
+        assert_same_run(g, s, exact=False)
         for key in ("stopped_at", "reached_criterion", "stop_criterion"):
             assert g.metrics.attrs[key] == s.metrics.attrs[key], key
 
@@ -272,7 +252,7 @@ def test_group_on_cuda_matches_separate_cuda_runs(reach_task, rule):
     group = train_group(reach_task, ModelConfig(3, 12, 2), rule, cfg, SEEDS, device="cuda")
     for seed, g in zip(SEEDS, group, strict=True):
         single = train(reach_task, ModelConfig(3, 12, 2), rule, cfg, seed=seed, device="cuda", progress=False)
-        _assert_same(g, single, exact=False)
+        assert_same_run(g, single, exact=False)
 
 
 @pytest.mark.slow

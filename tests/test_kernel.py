@@ -15,7 +15,6 @@ import logging
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -24,6 +23,7 @@ from biocredit import model as model_mod
 from biocredit.learning import RULES, check_rule_arch, make_rule
 from biocredit.model import ModelConfig, RateRNN, _FusedRecurrence, recurrence
 from biocredit.train import TrainConfig, train
+from tests.conftest import assert_same_run
 
 # float32 against the eager step: equal bit for bit on the development machine (same products, ATen's tanh, FMA
 # where ATen's kernels use it); a machine whose ATen kernels contract differently differs in the last bits, grown
@@ -372,23 +372,6 @@ def _short_train(reach_task, rule):
     return train(reach_task, ModelConfig(3, 12, 2), make_rule(rule), cfg, seed=5, device="cpu", progress=False)
 
 
-def _assert_same_run(a, b, exact):
-    assert a.steps == b.steps and len(a.states) == len(b.states)
-    for name in a.metrics.data_vars:
-        if exact:
-            np.testing.assert_array_equal(a.metrics[name].values, b.metrics[name].values, err_msg=name)
-        else:
-            np.testing.assert_allclose(a.metrics[name].values, b.metrics[name].values, rtol=1e-4, atol=1e-6,
-                                       err_msg=name)
-    for sa, sb in zip(a.states, b.states, strict=True):
-        assert list(sa) == list(sb)
-        for k in sa:
-            if exact:
-                assert torch.equal(sa[k], sb[k]), k
-            else:
-                _close(sa[k], sb[k], **F32_TOL)
-
-
 @pytest.mark.parametrize("rule", ["bptt", "eprop", "mdgl"])
 def test_forced_fallback_trains_as_before(reach_task, mode, monkeypatch, rule):
     """BIOCREDIT_KERNEL=eager: a short train() run gives bit-identical checkpoints and metrics to the code before
@@ -398,7 +381,7 @@ def test_forced_fallback_trains_as_before(reach_task, mode, monkeypatch, rule):
     with monkeypatch.context() as m:
         m.setattr(model_mod, "recurrence", _pre_kernel_recurrence)
         before = _short_train(reach_task, rule)
-    _assert_same_run(forced, before, exact=True)
+    assert_same_run(forced, before, exact=True)
 
 
 @pytest.mark.parametrize("rule", ["bptt", "eprop"])
@@ -409,5 +392,5 @@ def test_compiled_step_trains_as_the_eager_one(compiled, reach_task, mode, rule)
     eager = _short_train(reach_task, rule)
     mode("cpp")
     comp = _short_train(reach_task, rule)
-    _assert_same_run(comp, eager, exact=False)
+    assert_same_run(comp, eager, exact=False, state_close=lambda x, y: _close(x, y, **F32_TOL))
 
