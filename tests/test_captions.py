@@ -54,6 +54,10 @@ def test_captions_state_the_settings_of_their_config(config):
     assert ("validation batch" in b3) == validation and ("training-set" in b3) != validation, name
     assert ", ".join(gen["groups"]["bio"]) in b3, name
     assert f"ln-ratio {gen['claims']['sesoi_log_ratio']}" in b3, name
+    card = render(REPO / "rules/report/scorecard.rst", cfg)
+    k_a, k_b = (s["training"].get("grad_cosine_every", 1) for s in (sim, gen))
+    assert f"k = {k_a} in study A and k = {k_b} in study B" in card, name
+    assert f"every k-th evaluation (k = {k_b}," in render(REPO / "rules/report/fig_b7.rst", cfg), name
 
 
 def test_no_caption_writes_a_config_setting_as_a_literal():

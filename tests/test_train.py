@@ -134,3 +134,39 @@ def test_penalty_weight_adapts_every_update_as_the_authors(reach_task, rule):
     fixed = train(reach_task, ModelConfig(3, 12, 2), rule,
                   TrainConfig(**{**cfg.__dict__, "adapt_penalty": False}), seed=1, device="cpu", progress=False)
     assert np.all(fixed.metrics.penalty_weight.values == 10.0)
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["one run", "seed group"])
+@pytest.mark.parametrize("rule", [EProp, BPTT], ids=["eprop", "bptt"])
+def test_grad_cosine_every_kth_checkpoint_changes_nothing_else(reach_task, rule, group):
+    """Invariance: grad_cosine at every 2nd checkpoint gives the same run, bit for bit (states, every other metric,
+    grad_cosine at the kept checkpoints) as at every checkpoint, with NaN at the skipped ones; the skipped
+    exact passes draw no random numbers and touch no state."""
+    from dataclasses import replace
+
+    from biocredit.batched import train_group
+
+    cfg = TrainConfig(n_updates=9, lr=1e-2, batch_size=8, n_test_trials=8, checkpoints=(0, 1, 3, 4, 6, 9))
+    sub = replace(cfg, grad_cosine_every=2)
+    if group:
+        full, part = (train_group(reach_task, ModelConfig(3, 12, 2), rule(), c, [1, 2], device="cpu")
+                      for c in (cfg, sub))
+    else:
+        full, part = ([train(reach_task, ModelConfig(3, 12, 2), rule(), c, seed=1, device="cpu", progress=False)]
+                      for c in (cfg, sub))
+    for a, b in zip(full, part, strict=True):
+        assert a.steps == b.steps
+        for k in a.states[0]:
+            assert all(torch.equal(sa[k], sb[k]) for sa, sb in zip(a.states, b.states, strict=True)), k
+        for name in a.metrics.data_vars:
+            if name != "grad_cosine":
+                np.testing.assert_array_equal(a.metrics[name].values, b.metrics[name].values, err_msg=name)
+        ca, cb = a.metrics.grad_cosine.values, b.metrics.grad_cosine.values
+        np.testing.assert_array_equal(cb[0:5:2], ca[0:5:2])  # the 1st, 3rd and 5th checkpoint (9: no update)
+        assert np.isnan(cb[1::2]).all() and np.isfinite(ca[:5]).all()
+        assert '"grad_cosine_every": 2' in b.metrics.attrs["train_config"]
+
+
+def test_grad_cosine_every_must_be_positive():
+    with pytest.raises(ValueError, match="grad_cosine_every must be >= 1, got 0"):
+        TrainConfig(grad_cosine_every=0)

@@ -65,7 +65,7 @@ _RULE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOKEN_RE = re.compile(r"^(w)([0-9]+)$|^(lr)([0-9]+(?:\.[0-9]+)?)$")
 #: the keys of a study's ``training`` section that are :class:`~biocredit.train.TrainConfig` fields
 TRAINING_KEYS = ("n_updates", "lr", "optimizer", "batch_size", "n_test_trials", "activity_penalty", "adapt_penalty",
-                 "penalty_decay", "grad_clip", "weight_decay", "n_eval_trials")
+                 "penalty_decay", "grad_clip", "weight_decay", "n_eval_trials", "grad_cosine_every")
 #: display names of the learning rules (figures, claims, scorecard); colours are in biocredit.figures.style
 RULE_LABELS = {
     "bptt": "BPTT",

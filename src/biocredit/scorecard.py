@@ -63,7 +63,8 @@ METRICS: tuple[Metric, ...] = (
            "λ_max of the loss Hessian at the last measured checkpoint, mean over tasks"),
     Metric("trace_b", "Hessian trace (B)", "B", "Hessian trace at the last measured checkpoint, mean over tasks"),
     Metric("grad_cosine", "update cosine\nwith true gradient", "A+B",
-           "cosine of the rule's update with the exact gradient, mean over checkpoints, mean over the rule's runs"),
+           "cosine of the rule's update with the exact gradient, mean over the checkpoints where it is measured "
+           "(training.grad_cosine_every), mean over the rule's runs"),
     Metric("seconds_per_update", "training cost\n(s per update)", "A+B",
            "wall seconds of the training job (Snakemake benchmark) / number of updates, mean over the rule's runs"),
 )

@@ -70,6 +70,9 @@ class TrainConfig:
     stop_metric: str = "train_set_accuracy"
     stop_at: float | None = None
     stop_patience: int = 1
+    #: ``grad_cosine`` (an extra exact forward and backward for a non-BPTT rule) at every k-th checkpoint of the
+    #: schedule (the 1st, (k+1)-th, …; NaN at the others); 1 = every checkpoint. Training is the same for every k.
+    grad_cosine_every: int = 1
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("adam", "sgd"):
@@ -81,6 +84,8 @@ class TrainConfig:
             raise ValueError(f"checkpoints {bad} lie outside 0..n_updates={self.n_updates}")
         if self.stop_patience < 1:
             raise ValueError(f"stop_patience must be >= 1, got {self.stop_patience}")
+        if self.grad_cosine_every < 1:
+            raise ValueError(f"grad_cosine_every must be >= 1, got {self.grad_cosine_every}")
         if self.stop_at is not None and not math.isfinite(self.stop_at):
             raise ValueError(f"stop_at must be a finite number or None, got {self.stop_at!r}")
 
@@ -485,6 +490,7 @@ def training_loop(nets: Networks, opt: torch.optim.Optimizer, task: Task, rule: 
     exact = BPTT()
     ckpts = sorted(set(config.checkpoints))
     ckpt_set = set(ckpts)
+    cosine_set = set(ckpts[:: config.grad_cosine_every])
     n = config.n_updates
     wd = float(config.weight_decay)
     params = [p for p in nets.parameters() if p.requires_grad]
@@ -515,7 +521,7 @@ def training_loop(nets: Networks, opt: torch.optim.Optimizer, task: Task, rule: 
         batches = {i: task.sample_batch(config.batch_size, logs[i].rng).to(device) for i in active}
         penalties = [lg.penalty for lg in logs]
         g_exact = None
-        if step in ckpt_set and not isinstance(rule, BPTT):
+        if step in cosine_set and not isinstance(rule, BPTT):
             opt.zero_grad()
             _total(t[2] for t in nets.losses(task, batches, exact, penalties, wd, active).values()).backward()
             g_exact = nets.flat_grads(active)
@@ -533,7 +539,7 @@ def training_loop(nets: Networks, opt: torch.optim.Optimizer, task: Task, rule: 
         if not active:
             break
         _total(terms[i][2] for i in active).backward()
-        if step in ckpt_set:
+        if step in cosine_set:
             g_rule = nets.flat_grads(active)
             for i in active:
                 logs[i].per_ckpt["grad_cosine"][ckpts.index(step)] = gradient_cosine(
@@ -578,7 +584,7 @@ def train(
     Metrics (an xarray Dataset): per update ``loss``, ``task_loss``, ``penalty_weight`` (the weight that update
     used; see :func:`adapted_penalty`), ``activity`` (mean h²), ``accuracy`` (train batch); per checkpoint
     ``test_loss``, ``test_accuracy`` (fixed test batch) and ``grad_cosine`` (cosine of the rule's update with the
-    exact gradient on the same training batch). Tasks with a finite training set and a
+    exact gradient on the same training batch; at every ``config.grad_cosine_every``-th checkpoint, NaN between). Tasks with a finite training set and a
     test set also log ``train_set_loss/accuracy`` and ``validation_loss/accuracy`` per checkpoint, and their
     ``test_*`` is measured on the task's test set (see :func:`evaluation_batches`); these losses are task losses
     (no penalty or L2 term). ``loss`` includes the activity penalty and the L2 term. A non-finite loss stops training;
