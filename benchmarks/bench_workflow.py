@@ -65,6 +65,28 @@ def job_table(results: Path) -> dict[str, list[tuple[float, float]]]:
     return dict(rows)
 
 
+def job_breakdown(results: Path) -> dict[tuple[str, ...], list[float]]:
+    """``{(rule, study, learning rule): [seconds, ...]}``: where the benchmarked jobs' time goes (a train or curvature
+    job's benchmark file is ``results/benchmarks/{rule}/{study}/{task}/{arch}/{run_name}/seed{seed}.tsv``)."""
+    from biocredit.runs import parse_variant
+
+    rows = defaultdict(list)
+    for path in sorted((results / "benchmarks").glob("**/*.tsv")):
+        parts = path.relative_to(results / "benchmarks").parts
+        key = (parts[0], parts[1], parse_variant(parts[4])["rule"]) if len(parts) == 6 else (parts[0], "", "")
+        with open(path) as fh:
+            rows[key] += [float(rec["s"]) for rec in csv.DictReader(fh, delimiter="\t")]
+    return dict(rows)
+
+
+def print_breakdown(rows: dict[tuple[str, ...], list[float]]) -> None:
+    total = sum(sum(v) for v in rows.values())
+    print("| job | study | learning rule | jobs | sum s | share of benchmarked job time |")
+    print("|---|---|---|---|---|---|")
+    for key, secs in sorted(rows.items(), key=lambda kv: -sum(kv[1])):
+        print(f"| {' | '.join(key)} | {len(secs)} | {sum(secs):.0f} | {100 * sum(secs) / total:.1f} % |")
+
+
 def print_job_table(rows: dict[str, list[tuple[float, float]]]) -> None:
     print("| rule | jobs | median s | max s | sum s | max peak RSS (MB) | suggested mem_mb |")
     print("|---|---|---|---|---|---|---|")
@@ -90,6 +112,8 @@ def main() -> None:
     if args.summarize:
         print(f"\n### per-job figures of {args.summarize}\n")
         print_job_table(job_table(args.summarize))
+        print()
+        print_breakdown(job_breakdown(args.summarize))
         return
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"biocredit-{args.preset}-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -98,6 +122,8 @@ def main() -> None:
         print(f"\n### preset {args.preset}: {n_jobs} jobs, {wall:.0f} s wall ({wall / 60:.1f} min), "
               f"--cores {args.cores}, load average {os.getloadavg()[0]:.2f} at the end\n")
         print_job_table(job_table(workdir / "results"))
+        print()
+        print_breakdown(job_breakdown(workdir / "results"))
     finally:
         if args.workdir is None and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

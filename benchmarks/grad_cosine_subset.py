@@ -20,47 +20,42 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from biocredit.io import open_netcdf
 from biocredit.runs import parse_variant
+from biocredit.scorecard import run_grad_cosine
 from biocredit.stats import bootstrap_ci
 
 RUN_RE = re.compile(r"runs/(?P<study>[^/]+)/(?P<task>[^/]+)/(?P<arch>[^/]+)/(?P<run>[^/]+)/seed(?P<seed>\d+)"
                     r"/metrics\.nc$")
 
 
-def run_curves(results: Path) -> dict[tuple, list[tuple[np.ndarray, int]]]:
-    """Each group's runs: (grad_cosine per checkpoint, checkpoints that had an update), by (study, task, arch, run)."""
+def run_logs(results: Path) -> dict[tuple, list[tuple[xr.Dataset, int]]]:
+    """Each group's runs: (metrics log, checkpoints followed by an update), by (study, task, arch, run name)."""
     groups: dict[tuple, list] = {}
     for path in sorted(results.glob("runs/*/*/*/*/seed*/metrics.nc")):
         m = RUN_RE.search(path.as_posix())
         if m is None:
             continue
         with open_netcdf(path) as ds:
-            cfg = json.loads(ds.attrs["train_config"])
-            if cfg.get("grad_cosine_every", 1) != 1:
-                raise SystemExit(f"{path}: logged with grad_cosine_every={cfg['grad_cosine_every']}; this script "
-                                 "needs runs that measured grad_cosine at every checkpoint")
-            cos = np.asarray(ds["grad_cosine"].values, dtype=np.float64)
-            steps = np.asarray(ds["checkpoint"].values)
-            last = int(ds.attrs["stopped_at"])
-        updated = int(np.count_nonzero(steps < last))  # checkpoints followed by an update of the run
-        groups.setdefault((m["study"], m["task"], m["arch"], m["run"]), []).append((cos, updated))
+            ds = ds[["grad_cosine"]].load().assign_attrs(ds.attrs)
+        every = json.loads(ds.attrs["train_config"]).get("grad_cosine_every", 1)
+        if every != 1:
+            raise SystemExit(f"{path}: logged with grad_cosine_every={every}; this script needs runs that "
+                             "measured grad_cosine at every checkpoint")
+        updated = int(np.count_nonzero(ds["checkpoint"].values < int(ds.attrs["stopped_at"])))
+        groups.setdefault((m["study"], m["task"], m["arch"], m["run"]), []).append((ds, updated))
     return groups
 
 
-def summary(curves: list[tuple[np.ndarray, int]], k: int) -> tuple[float, float, float, float]:
-    """(mean over runs of each run's mean grad_cosine at every k-th checkpoint, CI low, CI high, exact passes per
-    run) — the CI as the scorecard's (bootstrap over runs, seed 0)."""
-    per_run = []
-    for cos, _ in curves:
-        kept = cos[::k]
-        kept = kept[np.isfinite(kept)]
-        per_run.append(kept.mean() if kept.size else np.nan)
-    x = np.array(per_run)
+def summary(runs: list[tuple[xr.Dataset, int]], k: int) -> tuple[float, float, float, float]:
+    """(mean over runs of :func:`~biocredit.scorecard.run_grad_cosine` at every k-th checkpoint, CI low, CI high,
+    exact passes per run), the CI as the scorecard's (bootstrap over runs, seed 0)."""
+    x = np.array([run_grad_cosine(ds, every=k) for ds, _ in runs])
     x = x[np.isfinite(x)]
     lo, hi = bootstrap_ci(x) if x.size >= 2 else (np.nan, np.nan)
-    passes = float(np.mean([len(range(0, updated, k)) for _, updated in curves]))
+    passes = float(np.mean([len(range(0, updated, k)) for _, updated in runs]))
     return (float(x.mean()) if x.size else np.nan), lo, hi, passes
 
 
@@ -69,7 +64,7 @@ def main(argv=None) -> int:
     ap.add_argument("results", type=Path, help="a results/ folder of runs logged with grad_cosine_every: 1")
     ap.add_argument("--k", type=int, nargs="+", default=[2, 3, 5, 10])
     args = ap.parse_args(argv)
-    groups = run_curves(args.results)
+    groups = run_logs(args.results)
     if not groups:
         print(f"no runs under {args.results}/runs", file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ import torch
 
 from biocredit.learning import BPTT, EProp
 from biocredit.model import ModelConfig, RateRNN
+from biocredit.scorecard import run_grad_cosine
 from biocredit.train import TrainConfig, checkpoint_schedule, load_checkpoints, save_checkpoints, train
 
 # The 115 checkpoints listed in the neural-similarity spec (from the authors' training script).
@@ -165,6 +166,9 @@ def test_grad_cosine_every_kth_checkpoint_changes_nothing_else(reach_task, rule,
         np.testing.assert_array_equal(cb[0:5:2], ca[0:5:2])  # the 1st, 3rd and 5th checkpoint (9: no update)
         assert np.isnan(cb[1::2]).all() and np.isfinite(ca[:5]).all()
         assert '"grad_cosine_every": 2' in b.metrics.attrs["train_config"]
+        # what benchmarks/grad_cosine_subset.py and the scorecard read off a k=1 log is what a k=2 run logs
+        assert run_grad_cosine(a.metrics, every=2) == run_grad_cosine(b.metrics)
+        assert (run_grad_cosine(b.metrics) != run_grad_cosine(a.metrics)) == (rule is EProp)  # BPTT: 1 everywhere
 
 
 def test_grad_cosine_every_must_be_positive():

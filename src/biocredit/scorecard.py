@@ -123,11 +123,13 @@ def run_n_updates(metrics: xr.Dataset) -> int:
     return int(metrics.sizes["update"])
 
 
-def run_grad_cosine(metrics: xr.Dataset) -> float:
-    """A training run's mean over checkpoints of the cosine of its update with the exact gradient (NaN if none)."""
+def run_grad_cosine(metrics: xr.Dataset, every: int = 1) -> float:
+    """A training run's mean over checkpoints of the cosine of its update with the exact gradient (NaN if none).
+    ``every=k``: over every k-th checkpoint only, the first included — of a run logged at every checkpoint, what
+    the same run logged with ``training.grad_cosine_every: k`` gives (training is the same for every k)."""
     if "grad_cosine" not in metrics:
         return math.nan
-    c = np.asarray(metrics["grad_cosine"].values, dtype=np.float64)
+    c = np.asarray(metrics["grad_cosine"].values, dtype=np.float64)[::every]
     c = c[np.isfinite(c)]
     return float(c.mean()) if c.size else math.nan
 

@@ -584,11 +584,12 @@ def train(
     Metrics (an xarray Dataset): per update ``loss``, ``task_loss``, ``penalty_weight`` (the weight that update
     used; see :func:`adapted_penalty`), ``activity`` (mean h²), ``accuracy`` (train batch); per checkpoint
     ``test_loss``, ``test_accuracy`` (fixed test batch) and ``grad_cosine`` (cosine of the rule's update with the
-    exact gradient on the same training batch; at every ``config.grad_cosine_every``-th checkpoint, NaN between). Tasks with a finite training set and a
-    test set also log ``train_set_loss/accuracy`` and ``validation_loss/accuracy`` per checkpoint, and their
-    ``test_*`` is measured on the task's test set (see :func:`evaluation_batches`); these losses are task losses
-    (no penalty or L2 term). ``loss`` includes the activity penalty and the L2 term. A non-finite loss stops training;
-    the log keeps NaN from there on and ``attrs['diverged_at']`` records the update.
+    exact gradient on the same training batch; at every ``config.grad_cosine_every``-th checkpoint, NaN between).
+    Tasks with a finite training set and a test set also log ``train_set_loss/accuracy`` and
+    ``validation_loss/accuracy`` per checkpoint, and their ``test_*`` is measured on the task's test set (see
+    :func:`evaluation_batches`); these losses are task losses (no penalty or L2 term). ``loss`` includes the
+    activity penalty and the L2 term. A non-finite loss stops training; the log keeps NaN from there on and
+    ``attrs['diverged_at']`` records the update.
 
     ``progress``: show a tqdm bar (on stderr, or on ``progress`` itself when it is a text stream).
 
