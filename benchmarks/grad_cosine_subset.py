@@ -8,7 +8,7 @@ the quantity the scorecard and claim B7 read (each run's mean over its checkpoin
 the scorecard's 95 % percentile-bootstrap CI) at k = 1 and at each k asked, with the shift as a fraction of the CI's
 half-width and the exact passes per run that remain.
 
-    python benchmarks/grad_cosine_subset.py results --k 2 3 5 10
+    python benchmarks/grad_cosine_subset.py results --k 2 3 5 10 --study similarity
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results", type=Path, help="a results/ folder of runs logged with grad_cosine_every: 1")
     ap.add_argument("--k", type=int, nargs="+", default=[2, 3, 5, 10])
+    ap.add_argument("--study", help="only this study's runs (similarity or generalization)")
     args = ap.parse_args(argv)
     groups = run_logs(args.results)
     if not groups:
@@ -74,6 +75,8 @@ def main(argv=None) -> int:
     print("|" + "---|" * (7 + len(args.k)))
     worst = {k: 0.0 for k in args.k}
     for (study, task, arch, run), curves in sorted(groups.items()):
+        if args.study and study != args.study:
+            continue
         mean, lo, hi, passes = summary(curves, 1)
         if not np.isfinite(mean):
             continue
