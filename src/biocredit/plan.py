@@ -18,8 +18,8 @@ import sys
 # Last whole timing of each preset on the project's 2-core VM: (minutes, cores, when and what). Update it with a new
 # timing (docs/performance.md has the measurement behind each number).
 MEASURED_MINUTES = {
-    "default": (110.0, 2, "estimated from its parts: study A at N = 400 took 89.7 min on 2026-12-01, study B (the "
-                "MNIST miniature) 20.3 min on 2026-12-03"),
+    "default": (116.0, 2, "2026-12-03: 116 min wall, 221 CPU-min, from a fresh clone with set-up (code of 538ebe3, "
+                "grad_cosine then at every checkpoint)"),
     "smoke": (2.1, 2, "2026-12-01: 127 s on a quiet machine"),
 }
 STUDY_A_JOBS = ("preprocess", "activity", "compare", "baselines", "normalized", "summarize_similarity")
